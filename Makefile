@@ -1,0 +1,64 @@
+# Two commands: `make run` (set up, generate, load, dbt build, docs) and `make test` (set up, run every test).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SCENARIO ?= saas
+DATA ?=
+TARGET ?= duckdb
+SEED ?= 42
+USERS ?= 10000
+DAYS ?= 365
+PYTEST_ARGS ?=
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DUCKDB_PATH ?= $(CURDIR)/data/warehouse.duckdb
+
+.PHONY: help setup run test docs dashboard report bench lint clean
+
+help:
+	@echo "make run        set up, generate SCENARIO (saas), load DuckDB, dbt build, dbt docs"
+	@echo "                (make run SCENARIO=ecommerce | DATA=examples/heymax/mapping.yml | TARGET=postgres)"
+	@echo "make test       set up and run the whole test suite (DuckDB and PostgreSQL)"
+	@echo "make docs       rebuild the static dbt docs site (data/docs/index.html)"
+	@echo "make dashboard  open the Streamlit dashboard on the marts"
+	@echo "make report     write the weekly growth report (reports/weekly_growth.html)"
+	@echo "make bench      run the benchmarks (large scale; minutes)"
+
+# The virtual environment, rebuilt when requirements.txt changes. uv installs the pinned set fast; pip is the fallback.
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check uv \
+		&& $(VENV)/bin/uv pip install -q --python $(PY) -r requirements.txt \
+		|| $(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+ifeq ($(strip $(DATA)),)
+	$(PY) -m pipeline run --scenario $(SCENARIO) --target $(TARGET) --seed $(SEED) --users $(USERS) --days $(DAYS)
+else
+	$(PY) -m pipeline run --data $(DATA) --target $(TARGET)
+endif
+
+test: setup
+	bash scripts/test.sh $(PYTEST_ARGS)
+
+docs: setup
+	$(PY) -m pipeline docs --target $(TARGET) --vars-file $(if $(DATA),$(DATA),data/generated/$(SCENARIO)/dbt_vars.yml)
+
+dashboard: setup
+	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true
+
+report: setup
+	$(PY) -m report --output reports/weekly_growth.html
+
+bench: setup
+	$(PY) benchmarks/run_all.py
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf data artifacts reports dbt_project/target dbt_project/logs

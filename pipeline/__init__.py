@@ -1,0 +1,1 @@
+"""Orchestration: generate (or import) -> load -> dbt build -> docs, and the dbt runner shared with the tests."""

@@ -1,0 +1,149 @@
+"""`python -m pipeline run`: generate (or import) -> load -> dbt build -> dbt docs, on DuckDB or PostgreSQL.
+
+This is what `make run` calls. Each stage prints what it did; a failing stage stops the run with its
+error and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pipeline.dbt import REPO_ROOT, TARGETS, DbtError, dbt_env, load_vars, run_dbt
+
+DATA_DIR = REPO_ROOT / "data"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="generate or import, load, dbt build, dbt docs")
+    source = run.add_mutually_exclusive_group()
+    source.add_argument("--scenario", default="saas", help="simulated business (default: saas)")
+    source.add_argument("--data", type=Path, help="a mapping file of your own event data (see docs/importing.md)")
+    run.add_argument("--target", choices=TARGETS, default="duckdb", help="warehouse (default: duckdb)")
+    run.add_argument("--seed", type=int, default=42)
+    run.add_argument("--users", type=_positive_int, default=10_000)
+    run.add_argument("--days", type=_positive_int, default=365)
+    run.add_argument("--start-date", type=_iso_date, default=date(2025, 1, 1))
+    run.add_argument("--skip-docs", action="store_true", help="do not generate the dbt docs site")
+    run.add_argument("--quiet", action="store_true")
+    docs = sub.add_parser("docs", help="generate the static dbt docs site into data/docs/index.html")
+    docs.add_argument("--target", choices=TARGETS, default="duckdb")
+    docs.add_argument("--vars-file", type=Path, help="dbt vars (YAML) of the dataset in the warehouse")
+    return parser
+
+
+def _stage(name: str) -> float:
+    print(f"==> {name}", flush=True)
+    return time.perf_counter()
+
+
+def _done(start: float, detail: str = "") -> None:
+    print(f"    done in {time.perf_counter() - start:.1f}s{(' — ' + detail) if detail else ''}", flush=True)
+
+
+def build_docs(target: str, vars: dict[str, Any]) -> Path:
+    """`dbt docs generate --static` and copy the single-file site to data/docs/index.html."""
+    target_path = REPO_ROOT / "dbt_project" / "target"
+    run_dbt(["docs", "generate", "--static"], target=target, vars=vars)
+    out_dir = DATA_DIR / "docs"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(target_path / "static_index.html", out_dir / "index.html")
+    return out_dir / "index.html"
+
+
+def run(args: argparse.Namespace) -> int:
+    DATA_DIR.mkdir(exist_ok=True)
+    env = dbt_env(args.target)
+    print(f"Warehouse: {args.target}" + (f" ({env['DUCKDB_PATH']})" if args.target == "duckdb" else ""))
+    if args.data:
+        from warehouse.importer import import_events, read_mapping
+
+        mapping = read_mapping(args.data)
+        vars = dict(mapping.get("dbt_vars") or {})
+        t = _stage(f"Importing your events with {args.data}")
+        result = import_events(args.data, target=args.target, quiet=args.quiet)
+        _done(t, str(result) if result is not None else "")
+        vars_file: Path | None = None
+    else:
+        from warehouse.load import load
+
+        from data_generation import generate
+
+        out = DATA_DIR / "generated" / args.scenario
+        t = _stage(f"Generating scenario {args.scenario!r} ({args.users} users, {args.days} days, seed {args.seed})")
+        generate(
+            scenario=args.scenario,
+            seed=args.seed,
+            users=args.users,
+            days=args.days,
+            start_date=args.start_date,
+            output=out,
+            quiet=args.quiet,
+        )
+        _done(t, str(out))
+        t = _stage(f"Loading into {args.target}")
+        counts = load(out, target=args.target)
+        _done(t, ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+        vars_file = out / "dbt_vars.yml"
+        vars = load_vars(vars_file)
+    t = _stage("dbt build")
+    run_dbt(["build"], target=args.target, vars=vars)
+    _done(t)
+    docs_path = None
+    if not args.skip_docs:
+        t = _stage("dbt docs")
+        docs_path = build_docs(args.target, vars)
+        _done(t, str(docs_path))
+    print()
+    print("Ready.")
+    if args.target == "duckdb":
+        print(f"  Warehouse:  {env['DUCKDB_PATH']}  (schemas raw, staging, intermediate, marts)")
+    else:
+        print(f"  Warehouse:  PostgreSQL database {env.get('PGDATABASE', 'growth_analytics')} (schema marts)")
+    if docs_path:
+        print(f"  dbt docs:   file://{docs_path}  (opens offline)")
+    print("  Dashboard:  make dashboard   then open http://localhost:8501")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return run(args)
+        if args.command == "docs":
+            path = build_docs(args.target, load_vars(args.vars_file))
+            print(f"dbt docs: file://{path}")
+            return 0
+    except DbtError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Run dbt against this repository's project, on DuckDB or PostgreSQL, with per-dataset vars.
+
+Used by `python -m pipeline` (the `make` targets) and by the test suite, so both run dbt the same way:
+the project and profiles live in ``dbt_project/``; connection settings come from the environment
+(``DUCKDB_PATH``, ``PG*``); ``target_path``/``log_path`` may be moved out of the project so that several
+runs do not write over each other's artifacts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+TARGETS = ("duckdb", "postgres")
+
+
+class DbtError(RuntimeError):
+    """dbt exited with a non-zero code."""
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).parent / "dbt"
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def dbt_env(
+    target: str,
+    duckdb_path: Path | str | None = None,
+    pg_database: str | None = None,
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Environment for a dbt process: inherited, plus the warehouse location for ``target``."""
+    if target not in TARGETS:
+        raise ValueError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
+    env = dict(os.environ)
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
+    env["DBT_TARGET"] = target
+    if duckdb_path is not None:
+        env["DUCKDB_PATH"] = str(Path(duckdb_path).resolve())
+    elif "DUCKDB_PATH" not in env:
+        env["DUCKDB_PATH"] = str(REPO_ROOT / "data" / "warehouse.duckdb")
+    if pg_database is not None:
+        env["PGDATABASE"] = pg_database
+    env.update(extra or {})
+    return env
+
+
+def run_dbt(
+    args: Sequence[str],
+    target: str = "duckdb",
+    vars: Mapping[str, Any] | None = None,
+    duckdb_path: Path | str | None = None,
+    pg_database: str | None = None,
+    target_path: Path | str | None = None,
+    log_path: Path | str | None = None,
+    capture: bool = False,
+    check: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``dbt <args>`` in the project directory. Raises DbtError (with dbt's output) on failure."""
+    cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    cmd += ["--target", target]
+    if vars:
+        cmd += ["--vars", json.dumps(dict(vars), sort_keys=True)]
+    if target_path is not None:
+        cmd += ["--target-path", str(target_path)]
+    if log_path is not None:
+        cmd += ["--log-path", str(log_path)]
+    env = dbt_env(target, duckdb_path=duckdb_path, pg_database=pg_database)
+    proc = subprocess.run(
+        cmd,
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        text=True,
+        capture_output=capture,
+    )
+    if check and proc.returncode != 0:
+        detail = ""
+        if capture:
+            detail = "\n" + _tail(proc.stdout, 80) + _tail(proc.stderr, 20)
+        raise DbtError(f"`dbt {' '.join(args)}` failed on target {target} (exit {proc.returncode}){detail}")
+    return proc
+
+
+def _tail(text: str | None, lines: int) -> str:
+    if not text:
+        return ""
+    return "\n".join(text.splitlines()[-lines:]) + "\n"
+
+
+def load_vars(path: Path | str | None) -> dict[str, Any]:
+    """dbt vars from a YAML file (the simulator's ``dbt_vars.yml``) or a mapping's ``dbt_vars`` section."""
+    if path is None:
+        return {}
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of dbt vars, got {type(data).__name__}")
+    return dict(data.get("dbt_vars", data))

@@ -1,0 +1,175 @@
+"""Shared fixtures: a small generated business, loaded into DuckDB and PostgreSQL, and built with dbt.
+
+Everything heavy is session-scoped and built once. PostgreSQL tests skip with a reason when no server
+answers, except under CI (env ``CI`` set), where a missing server is a failure.
+
+Environment knobs (for running several suites side by side):
+- ``PG_TEST_DATABASE``: PostgreSQL database the suite recreates (default ``growth_analytics_test``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.dbt import REPO_ROOT, load_vars, run_dbt
+
+# The small dataset every dbt test builds on: big enough for 12-week cohorts and 90-day retention,
+# small enough for a build in seconds.
+SMALL_SCENARIO = {"scenario": "saas", "seed": 7, "users": 1500, "days": 150, "start_date": date(2025, 1, 6)}
+SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"
+
+
+def pg_test_database() -> str:
+    return os.environ.get("PG_TEST_DATABASE", "growth_analytics_test")
+
+
+def postgres_reason() -> str | None:
+    """None when PostgreSQL answers with the PG* settings, else why not."""
+    try:
+        import psycopg
+
+        with psycopg.connect(
+            host=os.environ.get("PGHOST", "127.0.0.1"),
+            port=int(os.environ.get("PGPORT", "5432")),
+            user=os.environ.get("PGUSER", "postgres"),
+            password=os.environ.get("PGPASSWORD") or None,
+            dbname="postgres",
+            connect_timeout=3,
+        ):
+            return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        return f"PostgreSQL not reachable with the PG* settings: {exc}".splitlines()[0]
+
+
+def require_postgres() -> None:
+    reason = postgres_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set, so PostgreSQL tests must run: {reason}")
+    pytest.skip(reason)
+
+
+@dataclass
+class BuiltWarehouse:
+    """A warehouse that dbt has built, with a small query helper returning pandas DataFrames."""
+
+    target: str
+    duckdb_path: Path | None
+    pg_database: str | None
+    vars: dict[str, Any]
+    data_dir: Path
+
+    def connect(self):
+        if self.target == "duckdb":
+            import duckdb
+
+            return duckdb.connect(str(self.duckdb_path), read_only=True)
+        import psycopg
+
+        return psycopg.connect(
+            host=os.environ.get("PGHOST", "127.0.0.1"),
+            port=int(os.environ.get("PGPORT", "5432")),
+            user=os.environ.get("PGUSER", "postgres"),
+            password=os.environ.get("PGPASSWORD") or None,
+            dbname=self.pg_database,
+        )
+
+    def query(self, sql: str, params: tuple | list | None = None):
+        import pandas as pd
+
+        conn = self.connect()
+        try:
+            if self.target == "duckdb":
+                return conn.execute(sql, params or []).df()
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+                cols = [d.name for d in cur.description]
+                return pd.DataFrame(cur.fetchall(), columns=cols)
+        finally:
+            conn.close()
+
+    def dbt(self, args: list[str], tmp: Path, vars: dict[str, Any] | None = None, check: bool = True):
+        return run_dbt(
+            args,
+            target=self.target,
+            vars=vars if vars is not None else self.vars,
+            duckdb_path=self.duckdb_path,
+            pg_database=self.pg_database,
+            target_path=tmp / "target",
+            log_path=tmp / "logs",
+            capture=True,
+            check=check,
+        )
+
+
+@pytest.fixture(scope="session")
+def small_dataset(tmp_path_factory) -> Path:
+    from data_generation import generate
+
+    out = tmp_path_factory.mktemp("generated") / "saas"
+    return generate(output=out, quiet=True, **SMALL_SCENARIO)
+
+
+@pytest.fixture(scope="session")
+def truth(small_dataset) -> dict[str, Any]:
+    return json.loads((small_dataset / "truth.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def small_vars(small_dataset) -> dict[str, Any]:
+    return load_vars(small_dataset / "dbt_vars.yml")
+
+
+def _build(target: str, data_dir: Path, vars: dict[str, Any], tmp: Path) -> BuiltWarehouse:
+    from warehouse.load import load
+
+    if target == "duckdb":
+        duckdb_path, pg_database = tmp / "warehouse.duckdb", None
+        load(data_dir, target="duckdb", duckdb_path=duckdb_path)
+    else:
+        require_postgres()
+        duckdb_path, pg_database = None, pg_test_database()
+        _recreate_pg_database(pg_database)
+        load(data_dir, target="postgres", pg_database=pg_database)
+    built = BuiltWarehouse(target, duckdb_path, pg_database, vars, data_dir)
+    built.dbt(["build"], tmp)
+    return built
+
+
+def _recreate_pg_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        host=os.environ.get("PGHOST", "127.0.0.1"),
+        port=int(os.environ.get("PGPORT", "5432")),
+        user=os.environ.get("PGUSER", "postgres"),
+        password=os.environ.get("PGPASSWORD") or None,
+        dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}"')
+
+
+@pytest.fixture(scope="session")
+def built_duckdb(small_dataset, small_vars, tmp_path_factory) -> BuiltWarehouse:
+    return _build("duckdb", small_dataset, small_vars, tmp_path_factory.mktemp("dbt_duckdb"))
+
+
+@pytest.fixture(scope="session")
+def built_postgres(small_dataset, small_vars, tmp_path_factory) -> BuiltWarehouse:
+    return _build("postgres", small_dataset, small_vars, tmp_path_factory.mktemp("dbt_postgres"))
+
+
+@pytest.fixture(scope="session", params=["duckdb", "postgres"])
+def built(request) -> BuiltWarehouse:
+    """The small dataset built by dbt, once per warehouse: tests using it run on both."""
+    return request.getfixturevalue(f"built_{request.param}")
