@@ -56,9 +56,7 @@ class Table:
         return [c.name for c in self.columns]
 
     def arrow_schema(self) -> pa.Schema:
-        return pa.schema(
-            [pa.field(c.name, LOGICAL_TYPES[c.type][2], nullable=c.nullable) for c in self.columns]
-        )
+        return pa.schema([pa.field(c.name, LOGICAL_TYPES[c.type][2], nullable=c.nullable) for c in self.columns])
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -149,7 +147,10 @@ TABLES: dict[str, Table] = {
                 _c("plan_id", "string", "Plan in force during this version.", False),
                 _c("status", "string", "'trialing' or 'active' during this version.", False),
                 _c(
-                    "change_type", "string", "What started this version: trial_start, paid_start, upgrade, downgrade.", False
+                    "change_type",
+                    "string",
+                    "What started this version: trial_start, paid_start, upgrade, downgrade.",
+                    False,
                 ),
                 _c("valid_from", "timestamp", "Start of this version (UTC).", False),
                 _c("valid_to", "timestamp", "End of this version (UTC); null while current."),
