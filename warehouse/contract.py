@@ -228,8 +228,31 @@ TABLES: dict[str, Table] = {
 }
 
 
+# Tables the importer writes besides the contract tables above. They are not part of a simulated dataset
+# (the generator writes no file for them), but they live in schema ``raw`` and are rendered into the DDL.
+IMPORT_TABLES: dict[str, Table] = {
+    "import_rejects": Table(
+        "import_rejects",
+        "One row per input line (or Parquet row) that `python -m warehouse import` could not load, with why.",
+        (
+            _c("import_id", "string", "The import run that read the line (dataset name and start time).", False),
+            _c("file_name", "string", "Input file, relative to the mapping's input path.", False),
+            _c("line_number", "bigint", "1-based physical line in the file (row for Parquet).", False),
+            _c("record_kind", "string", "Record kind the line matched, when one did."),
+            _c("reason", "string", "Why the line was rejected.", False),
+            _c("raw_line", "string", "The line as read."),
+            LOADED_AT,
+        ),
+        ("file_name", "line_number"),
+    ),
+}
+
+
 def render_ddl(dialect: str, schema: str = "raw") -> str:
-    """CREATE TABLE statements for every raw table in ``dialect`` ('duckdb' or 'postgres')."""
+    """CREATE TABLE statements for every raw table in ``dialect`` ('duckdb' or 'postgres').
+
+    Renders the contract tables (``TABLES``) followed by the importer's own tables (``IMPORT_TABLES``).
+    """
     if dialect not in ("duckdb", "postgres"):
         raise ValueError(f"unknown dialect {dialect!r}: expected 'duckdb' or 'postgres'")
     index = 0 if dialect == "duckdb" else 1
@@ -238,7 +261,7 @@ def render_ddl(dialect: str, schema: str = "raw") -> str:
         f"create schema if not exists {schema};",
         "",
     ]
-    for table in TABLES.values():
+    for table in (*TABLES.values(), *IMPORT_TABLES.values()):
         out.append(f"-- {table.description}")
         out.append(f"create table if not exists {schema}.{table.name} (")
         lines = []

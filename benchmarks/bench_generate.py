@@ -1,0 +1,139 @@
+"""Benchmark: events generated and written per second by the simulator, against a naive per-row baseline.
+
+    .venv/bin/python benchmarks/bench_generate.py [--users 135000] [--days 365] [--naive-users 400]
+
+* fast: ``data_generation.generate`` (saas scenario) at ~10 million events, after a small warm-up run in the same
+  process (so one-time imports are not counted). Reports wall-clock events/s (rows written to events.parquet,
+  duplicates included) and the process CPU time (two threads: generation and parquet writing).
+* naive: the usual way such generators are written - a Python loop calling Faker per row, building one dict per
+  event, then ``pandas.DataFrame.to_sql`` into SQLite - at a small scale.
+
+The machine is shared: wall-clock figures vary with its load; CPU seconds are more stable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def run_fast(users: int, days: int, folder: Path) -> dict[str, float]:
+    from data_generation import generate
+
+    generate(scenario="saas", seed=1, users=500, days=30, output=folder / "warmup")  # imports, Faker, caches
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = generate(scenario="saas", seed=42, users=users, days=days, output=folder / "saas")
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    counts = json.loads((out / "truth.json").read_text())["counts"]
+    size = sum(p.stat().st_size for p in out.iterdir())
+    return {"events": counts["events"], "sessions": counts["sessions"], "wall": wall, "cpu": cpu, "bytes": size}
+
+
+def run_naive(users: int, days: int, folder: Path) -> dict[str, float]:
+    """Per-row Python + Faker, one dict per event, pandas to_sql into SQLite."""
+    import pandas as pd
+    from faker import Faker
+
+    fake = Faker()
+    Faker.seed(42)
+    random.seed(42)
+    start = datetime(2025, 1, 1)
+    wall, cpu = time.perf_counter(), time.process_time()
+    user_rows, session_rows, event_rows = [], [], []
+    names = ["login", "page_view", "feature_used", "search"]
+    for i in range(users):
+        user_id = f"u_{i:06d}"
+        created = start + timedelta(days=random.randrange(days), seconds=random.randrange(86_400))
+        channel = random.choice(["organic", "paid_search", "paid_social", "referral", "content"])
+        device = random.choice(["web", "ios", "android"])
+        user_rows.append(
+            {
+                "user_id": user_id,
+                "created_at": created,
+                "email": fake.email(),
+                "acquisition_channel": channel,
+                "device": device,
+                "country": fake.country_code(),
+                "segment": random.choice(["smb", "mid_market", "enterprise"]),
+                "properties": json.dumps({"company": fake.company()}),
+                "loaded_at": created + timedelta(seconds=random.randrange(1, 60)),
+            }
+        )
+        lifetime = int(random.expovariate(1 / 60))
+        day = created
+        while day < start + timedelta(days=days) and (day - created).days <= lifetime:
+            for _ in range(random.choices([0, 1, 2], [0.65, 0.3, 0.05])[0]):
+                session_id = str(uuid.UUID(int=random.getrandbits(128)))
+                at = day + timedelta(seconds=random.randrange(86_400))
+                session_rows.append({"session_id": session_id, "user_id": user_id, "started_at": at, "device": device})
+                for k in range(1 + int(random.expovariate(1 / 2.8))):
+                    at = at + timedelta(seconds=random.expovariate(1 / 70))
+                    name = "login" if k == 0 else random.choice(names)
+                    event_rows.append(
+                        {
+                            "event_id": fake.uuid4(),
+                            "user_id": user_id,
+                            "session_id": session_id,
+                            "event_name": name,
+                            "occurred_at": at,
+                            "device": device,
+                            "amount": None,
+                            "properties": json.dumps({"feature": fake.word()} if name == "feature_used" else {}),
+                            "loaded_at": at + timedelta(seconds=random.randrange(1, 120)),
+                        }
+                    )
+            day += timedelta(days=1)
+    with sqlite3.connect(folder / "naive.sqlite") as conn:
+        for table, rows in (("users", user_rows), ("sessions", session_rows), ("events", event_rows)):
+            pd.DataFrame(rows).to_sql(table, conn, index=False, if_exists="replace")
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"events": len(event_rows), "sessions": len(session_rows), "wall": wall, "cpu": cpu}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=135_000, help="users for the fast run (~10 million events)")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--naive-users", type=int, default=400, help="users for the naive baseline")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench_generate_") as tmp:
+        folder = Path(tmp)
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start")
+        fast = run_fast(args.users, args.days, folder)
+        fast_rate = fast["events"] / fast["wall"]
+        print(
+            f"fast : saas, {args.users:,} users x {args.days} days -> {fast['events']:,} events"
+            f" + {fast['sessions']:,} sessions (+ users, subscriptions, ...), {fast['bytes'] / 1e6:.0f} MB parquet"
+        )
+        print(
+            f"       {fast['wall']:.1f} s wall, {fast['cpu']:.1f} s CPU -> {fast_rate:,.0f} events/s generated+written"
+            f" (CPU-bound rate {fast['events'] / fast['cpu']:,.0f} events per CPU-second)"
+        )
+        naive = run_naive(args.naive_users, args.days, folder)
+        naive_rate = naive["events"] / naive["wall"]
+        print(
+            f"naive: per-row Faker/python dicts + pandas to_sql (SQLite), {args.naive_users} users ->"
+            f" {naive['events']:,} events in {naive['wall']:.1f} s wall ({naive['cpu']:.1f} s CPU)"
+            f" -> {naive_rate:,.0f} events/s"
+        )
+        print(
+            f"speed-up: {fast_rate / naive_rate:,.0f}x wall-clock,"
+            f" {(fast['events'] / fast['cpu']) / (naive['events'] / naive['cpu']):,.0f}x per CPU-second"
+        )
+        print(f"load average {os.getloadavg()[0]:.1f} at end")
+
+
+if __name__ == "__main__":
+    main()

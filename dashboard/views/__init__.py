@@ -1,0 +1,5 @@
+"""Dashboard pages, in navigation order. Each module has TITLE, URL, ICON and render()."""
+
+from dashboard.views import acquisition, engagement, experiments, funnel, growth, overview, retention, revenue
+
+PAGES = [overview, growth, retention, funnel, engagement, revenue, acquisition, experiments]

@@ -1,0 +1,7 @@
+{#- numerator / denominator as a double, null when the denominator is 0 or null (never an error). -#}
+{% macro safe_divide(numerator, denominator) -%}
+    case
+        when {{ denominator }} is null or {{ denominator }} = 0 then null
+        else cast({{ numerator }} as double precision) / cast({{ denominator }} as double precision)
+    end
+{%- endmacro %}

@@ -1,0 +1,1 @@
+"""The raw layer: contract, loader (simulated Parquet -> raw) and importer (your own events -> raw)."""

@@ -1,0 +1,135 @@
+"""Command line: ``python -m warehouse {ddl,load,import}``.
+
+Exit codes: 0 done, 1 the warehouse failed (nothing changed), 2 bad input or configuration (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from warehouse.errors import WarehouseError
+
+DDL_DIR = Path(__file__).resolve().parent / "ddl"
+
+
+def _add_target_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--target", choices=("duckdb", "postgres"), default="duckdb", help="warehouse to write")
+    parser.add_argument(
+        "--duckdb-path", default=None, help="DuckDB file (default $DUCKDB_PATH or data/warehouse.duckdb)"
+    )
+    parser.add_argument(
+        "--pg-database", default=None, help="PostgreSQL database (default $PGDATABASE or growth_analytics)"
+    )
+    parser.add_argument(
+        "--recreate",
+        action="store_true",
+        help="drop and recreate the raw tables first (on PostgreSQL this drops the dbt views on them too)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m warehouse", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ddl = sub.add_parser("ddl", help="write warehouse/ddl/raw_<dialect>.sql from warehouse/contract.py")
+    ddl.add_argument("--check", action="store_true", help="only check the files are up to date (exit 1 if not)")
+
+    load = sub.add_parser("load", help="load a folder of <table>.parquet into schema raw")
+    load.add_argument("--input", required=True, help="folder with one <table>.parquet per raw table")
+    _add_target_args(load)
+
+    imp = sub.add_parser("import", help="import your own event export described by a mapping YAML")
+    imp.add_argument("--config", required=True, help="mapping YAML (see docs/importing.md)")
+    imp.add_argument(
+        "--append",
+        action="store_true",
+        help="add to what is in raw instead of replacing it (rows already there are not added again)",
+    )
+    _add_target_args(imp)
+    return parser
+
+
+def _ddl(check: bool) -> int:
+    from warehouse.contract import render_ddl
+
+    stale = []
+    for dialect in ("duckdb", "postgres"):
+        path = DDL_DIR / f"raw_{dialect}.sql"
+        text = render_ddl(dialect)
+        if check:
+            if not path.is_file() or path.read_text() != text:
+                stale.append(str(path))
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        print(f"wrote {path}")
+    if stale:
+        print(f"error: out of date, run `python -m warehouse ddl`: {', '.join(stale)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _where(args: argparse.Namespace) -> str:
+    from warehouse.connections import describe_pg, duckdb_path
+
+    return str(duckdb_path(args.duckdb_path)) if args.target == "duckdb" else describe_pg(args.pg_database)
+
+
+def _load(args: argparse.Namespace) -> int:
+    from warehouse.load import load, stderr_progress
+
+    progress = (lambda _: None) if args.quiet else stderr_progress
+    counts = load(
+        args.input,
+        target=args.target,
+        duckdb_path=args.duckdb_path,
+        pg_database=args.pg_database,
+        recreate=args.recreate,
+        progress=progress,
+    )
+    width = max(len(name) for name in counts)
+    for name, rows in counts.items():
+        print(f"raw.{name:<{width}}  {rows:>12,}")
+    print(f"loaded {sum(counts.values()):,} rows into {_where(args)}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from warehouse.importer import import_events
+
+    summary = import_events(
+        args.config,
+        target=args.target,
+        duckdb_path=args.duckdb_path,
+        pg_database=args.pg_database,
+        append=args.append,
+        recreate=args.recreate,
+        quiet=args.quiet,
+    )
+    for line in summary.lines():
+        print(line)
+    print(f"into {_where(args)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "ddl":
+            return _ddl(args.check)
+        if args.command == "load":
+            return _load(args)
+        return _import(args)
+    except WarehouseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted, nothing changed", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
