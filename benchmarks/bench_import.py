@@ -18,7 +18,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from warehouse.connections import ensure_pg_database  # noqa: E402
+from warehouse.connections import drop_pg_database, ensure_pg_database  # noqa: E402
 from warehouse.importer import import_events  # noqa: E402
 
 
@@ -53,7 +53,7 @@ def main() -> int:
             print(line)
         print(f"full import into {args.target}: {best:.1f} s (target < 30 s), {summary.read / best:,.0f} lines/s")
         if args.target == "postgres":
-            ensure_pg_database(args.pg_database, recreate=True)
+            drop_pg_database(args.pg_database)
     return 0
 
 

@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from data_generation import columns as col
 from data_generation.population import KIND_SERVER, KIND_SIGNUP, MIX, World, draw_amount_cents, property_combinations
+from data_generation.scenario import AmountSpec
 from data_generation.timeutil import DAY, HOUR, SECOND, seasonal_factor
 
 BOOST_DAYS = 7.0  # e-folding time of the first-week boost
@@ -97,7 +98,7 @@ class ActivityGenerator:
                 bound = np.maximum(bound, np.minimum(world.step_time[step], window_end))
             self.allowed_from[entry] = bound
         # payload samplers per event name code (properties and amounts from the catalogue)
-        self.payload: list[tuple[int, col.Categorical | None, object]] = []
+        self.payload: list[tuple[int, col.Categorical | None, AmountSpec | None]] = []
         for name in sorted({eng.session_start_event, eng.fallback_event, *(a.event for a in sc.activity)}):
             spec = sc.events[name]
             props = None
@@ -130,6 +131,18 @@ class ActivityGenerator:
         self.countries_array = pa.array(list(sc.countries), pa.string())
         self.single_user = singles["user"]
         self.events_schema = col.storage_schema("events")
+
+        # sampling tables (2**16 quantiles, microseconds): gaps between events of a session, and delivery delays
+        def exponential(q: np.ndarray) -> np.ndarray:
+            return -np.log1p(-q)
+
+        self.gap_us = col.quantile_table(lambda q: (exponential(q) * eng.mean_gap_seconds + 1.0) * SECOND).astype(
+            np.int64
+        )
+        self.event_delay_us = col.quantile_table(
+            lambda q: np.minimum(0.2 + 12.0 * exponential(q) ** 2, 1800.0) * SECOND
+        ).astype(np.int64)
+        self.session_delay_us = col.quantile_table(lambda q: (5.0 + 240.0 * exponential(q)) * SECOND).astype(np.int64)
         self.sessions_schema = col.storage_schema("sessions")
 
     # ---------------------------------------------------------------------------------------------------------------
@@ -236,11 +249,10 @@ class ActivityGenerator:
         total = int(n_events.sum())
         first_pos = np.cumsum(n_events) - n_events
         ev_sess = np.repeat(np.arange(n_sess, dtype=np.int32), n_events)
-        gaps = rng.standard_exponential(total, dtype=np.float32) * np.float32(eng.mean_gap_seconds) + np.float32(1.0)
-        gaps[first_pos] = 0.0
-        cum = np.cumsum(gaps, dtype=np.float64)
-        offset = ((cum - np.repeat(cum[first_pos], n_events)) * SECOND).astype(np.int64)
-        ev_time = np.repeat(sess_start, n_events) + offset
+        gaps = col.sample_table(rng, self.gap_us, total)
+        gaps[first_pos] = 0
+        cum = np.cumsum(gaps)
+        ev_time = np.repeat(sess_start - cum[first_pos], n_events) + cum
         ev_user = np.repeat(sess_user.astype(np.int32), n_events)
         # names: vocabulary draws, checked against the user's funnel; fallback in single-event sessions
         vocab = self.vocab.sample(rng, total)
@@ -252,7 +264,7 @@ class ActivityGenerator:
             ev_name[refused] = self.fallback_code
         ev_name[first_pos[~single]] = self.start_code
         ev_props = np.zeros(total, dtype=np.int32)
-        ev_cents = np.full(total, -1, dtype=np.int64)
+        ev_cents = np.full(total, -1, dtype=np.int32)
         self._fill_payload(rng, ev_name, ev_props, ev_cents)
         single_first = first_pos[single]
         ev_name[single_first] = s["name"][single_idx]
@@ -296,10 +308,19 @@ class ActivityGenerator:
         lo, hi = int(users.min()), int(users.max()) + 1
         return col.dictionary(self.user_ids.slice(lo, hi - lo), users - lo)
 
-    def _sessions_table(self, rng, rows, users, start, end, channel, device) -> pa.Table:
+    def _sessions_table(
+        self,
+        rng: np.random.Generator,
+        rows: np.ndarray,
+        users: np.ndarray,
+        start: np.ndarray,
+        end: np.ndarray,
+        channel: np.ndarray,
+        device: np.ndarray,
+    ) -> pa.Table:
         n = len(users)
         self.counts.sessions += n
-        delay = rng.standard_exponential(n, dtype=np.float32) * np.float32(240.0) + np.float32(5.0)
+        delay = col.sample_table(rng, self.session_delay_us, n)
         return col.table(
             {
                 "session_id": col.rows_to_strings(rows),
@@ -309,20 +330,27 @@ class ActivityGenerator:
                 "device": col.dictionary(self.devices_array, device),
                 "channel": col.dictionary(self.channels_array, channel),
                 "country": col.dictionary(self.countries_array, self.world.country[users]),
-                "loaded_at": col.timestamps(end + (delay * SECOND).astype(np.int64), may_be_never=False),
+                "loaded_at": col.timestamps(end + delay, may_be_never=False),
             },
             self.sessions_schema,
         )
 
-    def _events_table(self, rng, session_ids, users, times, names, props, cents, device) -> pa.Table:
+    def _events_table(
+        self,
+        rng: np.random.Generator,
+        session_ids: pa.Array,
+        users: np.ndarray,
+        times: np.ndarray,
+        names: np.ndarray,
+        props: np.ndarray,
+        cents: np.ndarray,
+        device: np.ndarray,
+    ) -> pa.Table:
         n = len(users)
         first = self.counts.distinct_events
         self.counts.distinct_events += n
         # delivery: seconds to minutes after the event, days for a late share; a few delivered twice
-        delay = rng.standard_exponential(n, dtype=np.float32)
-        delay = (np.minimum(delay * delay * np.float32(12.0) + np.float32(0.2), np.float32(1800.0)) * SECOND).astype(
-            np.int64
-        )
+        delay = col.sample_table(rng, self.event_delay_us, n)
         late = _bernoulli_positions(rng, n, self.late_share)
         lo, hi = LATE_DAYS
         delay[late] = ((lo + (hi - lo) * rng.random(len(late))) * DAY).astype(np.int64)

@@ -98,28 +98,37 @@ def _ids16(head: bytes, numbers: np.ndarray) -> pa.StringArray:
 def id_rows(prefix: str, first: int, n: int) -> np.ndarray:
     """Rows of 16 ASCII bytes (as (n, 4) uint32) for ``prefix`` (4 characters) + 12-digit ``first`` .. ``first+n-1``.
 
-    A contiguous range needs no division per row: the last four digits cycle through the digit table, the middle
-    and first four change every 10,000 and 100,000,000 rows.
+    A contiguous range needs no division per row: rows are laid out in aligned blocks of 10,000 in which the last
+    four digits run through the digit table and the other eight are constant, then the range is sliced out.
     """
     head = prefix.encode("ascii")
     if len(head) != 4 or first < 0 or first + n > 10**12:
         raise ValueError("id_rows needs a 4-character prefix and numbers below 10**12")
-    out = np.empty((n, 4), dtype="<u4")
-    out[:, 0] = np.frombuffer(head, dtype="<u4")[0]
-    if n == 0:
-        return out
     f0 = first % 10_000
-    out[:, 3] = np.resize(np.roll(_DIGITS4, -f0), n)
-    blocks = np.arange(first // 10_000, (first + n - 1) // 10_000 + 1)
-    repeat = np.full(len(blocks), 10_000)
-    repeat[0] = 10_000 - f0
-    out[:, 2] = np.repeat(_DIGITS4[blocks % 10_000], repeat)[:n]
-    out[:, 1] = np.repeat(_DIGITS4[blocks // 10_000], repeat)[:n]
-    return out
+    block0 = first // 10_000
+    blocks = max(1, -(-(f0 + n) // 10_000))
+    numbers = np.arange(block0, block0 + blocks, dtype=np.int64)
+    out = np.empty((blocks, 10_000, 4), dtype="<u4")
+    out[:, :, 0] = np.frombuffer(head, dtype="<u4")[0]
+    out[:, :, 1] = _DIGITS4[numbers // 10_000][:, None]
+    out[:, :, 2] = _DIGITS4[numbers % 10_000][:, None]
+    out[:, :, 3] = _DIGITS4[None, :]
+    return out.reshape(-1, 4)[f0 : f0 + n]
+
+
+def quantile_table(ppf: Any, bits: int = 16) -> np.ndarray:
+    """2**bits equally spaced quantiles of a distribution (its inverse CDF ``ppf``), for sampling by table lookup."""
+    return np.asarray(ppf((np.arange(2**bits) + 0.5) / 2**bits))
+
+
+def sample_table(rng: np.random.Generator, table: np.ndarray, n: int) -> np.ndarray:
+    """``n`` draws from a 2**16-entry quantile table (one uint16 per draw)."""
+    return table[rng.integers(0, len(table), n, dtype=np.uint16)]
 
 
 def rows_to_strings(rows: np.ndarray, valid: np.ndarray | None = None) -> pa.StringArray:
     """A string array over fixed-width ASCII rows ((n, k) uint32: 4k bytes each); ``valid`` False -> null."""
+    rows = np.ascontiguousarray(rows)
     n, width = rows.shape[0], rows.shape[1] * 4
     offsets = np.arange(0, width * (n + 1), width, dtype=np.int32)
     validity, nulls = _validity(valid)

@@ -13,7 +13,7 @@ from datetime import date
 import numpy as np
 
 from data_generation.columns import Codebook, json_object
-from data_generation.scenario import Scenario
+from data_generation.scenario import AmountSpec, Scenario
 from data_generation.timeutil import (
     DAY,
     HOUR,
@@ -118,7 +118,6 @@ class World:
     step_time: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
     depth: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int8))
     span_end: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # primary activity span end
-    cancel_intent: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     returns: dict[str, np.ndarray] = field(default_factory=dict)  # resurrected spans: user, start, end
     signup_day_weights: np.ndarray = field(default_factory=lambda: np.zeros(0))
     incident_days: list[int] = field(default_factory=list)
@@ -270,7 +269,7 @@ def property_combinations(properties: dict) -> tuple[list[dict], np.ndarray]:
     return combos, weights / weights.sum()
 
 
-def draw_amount_cents(rng: np.random.Generator, spec, n: int) -> np.ndarray:
+def draw_amount_cents(rng: np.random.Generator, spec: AmountSpec, n: int) -> np.ndarray:
     if spec.choices is not None:
         prices = np.asarray(list(spec.choices), dtype=float)
         w = np.asarray(list(spec.choices.values()), dtype=float)

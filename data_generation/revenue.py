@@ -29,6 +29,8 @@ from data_generation.scenario import Revenue
 from data_generation.timeutil import DAY, MINUTE, NEVER, add_months
 from warehouse.contract import TABLES
 
+Arr = np.ndarray
+ArrLike = int | np.ndarray
 STATUS = ["trialing", "active"]
 CHANGE = ["trial_start", "paid_start", "upgrade", "downgrade"]
 PAYMENT_TYPE = ["charge", "refund"]
@@ -45,7 +47,9 @@ class _Versions:
     change: list[np.ndarray] = field(default_factory=list)
     valid_from: list[np.ndarray] = field(default_factory=list)
 
-    def add(self, sub, version, user, plan, status: int, change: int | np.ndarray, valid_from) -> None:
+    def add(
+        self, sub: Arr, version: ArrLike, user: Arr, plan: Arr, status: int, change: ArrLike, valid_from: Arr
+    ) -> None:
         n = len(sub)
         self.sub.append(np.asarray(sub, dtype=np.int64))
         self.version.append(np.asarray(version, dtype=np.int32))
@@ -65,13 +69,24 @@ class _Payments:
     parts: list[dict[str, np.ndarray]] = field(default_factory=list)
 
     def add(
-        self, sub, user, plan, ptype: int, failed, cents, attempt: int, retry_of, refunded, reason, created
+        self,
+        sub: Arr,
+        user: Arr,
+        plan: Arr,
+        ptype: int,
+        failed: ArrLike,
+        cents: Arr,
+        attempt: int,
+        retry_of: ArrLike,
+        refunded: ArrLike,
+        reason: ArrLike,
+        created: Arr,
     ) -> np.ndarray:
         n = len(sub)
         ids = np.arange(self.count, self.count + n, dtype=np.int64)
         self.count += n
 
-        def full(v, dtype):
+        def full(v: ArrLike, dtype: type) -> np.ndarray:
             return np.broadcast_to(np.asarray(v, dtype=dtype), (n,)).copy()
 
         self.parts.append(
@@ -233,7 +248,7 @@ class RevenueEngine:
         self._paid(subs, users, start, np.ones(len(users), dtype=np.int32), tier, yearly, intent)
         self.reactivations = len(users)
 
-    def _paid(self, subs, users, start, first_version, tier, yearly, intent) -> None:
+    def _paid(self, subs: Arr, users: Arr, start: Arr, first_version: Arr, tier: Arr, yearly: Arr, intent: Arr) -> None:
         """Paid life of subscriptions from their paid start: renewals, plan changes, charges, retries, cancels."""
         rng, rev, world = self.rng, self.rev, self.world
         m = len(subs)
@@ -310,7 +325,10 @@ class RevenueEngine:
         )
         return table[old_plan, new_plan] if len(old_plan) else np.zeros(0, dtype=np.int32)
 
-    def _charge(self, subs, users, plan, at, idx, alive, end, cancelled) -> None:
+    def _charge(
+        self, subs: Arr, users: Arr, plan: Arr, at: Arr, idx: Arr, alive: Arr, end: Arr, cancelled: Arr
+    ) -> None:
+        """One charge per subscription in ``idx`` at ``at``, with retries; exhausted ones end (``alive``, ``end``)."""
         rng, rev = self.rng, self.rev
         n = len(subs)
         cents = self.price_cents[plan]
@@ -345,7 +363,7 @@ class RevenueEngine:
                 end[gone], cancelled[gone], alive[gone] = last_at, last_at, False
                 self.exhausted += len(f)
 
-    def _refunds(self, charge_ids, subs, users, plan, cents, at) -> None:
+    def _refunds(self, charge_ids: Arr, subs: Arr, users: Arr, plan: Arr, cents: Arr, at: Arr) -> None:
         rng, rev = self.rng, self.rev
         refund = rng.random(len(charge_ids)) < rev.refund_rate
         lo, hi = rev.refund_delay_days

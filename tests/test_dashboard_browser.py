@@ -53,7 +53,9 @@ MIN_CHARTS = {
 def ensure_chromium() -> str:
     """Debian's chromium, installed by scripts/install_chromium.sh when missing."""
     if not Path(CHROMIUM).exists():
-        proc = subprocess.run(["bash", str(REPO_ROOT / "scripts" / "install_chromium.sh")], capture_output=True, text=True)
+        proc = subprocess.run(
+            ["bash", str(REPO_ROOT / "scripts" / "install_chromium.sh")], capture_output=True, text=True
+        )
         if proc.returncode != 0 or not Path(CHROMIUM).exists():
             message = f"chromium unavailable: {(proc.stderr or proc.stdout).strip()[-300:]}"
             if os.environ.get("CI"):
@@ -161,20 +163,30 @@ def dashboard(built_duckdb, tmp_path_factory) -> Iterator[Dashboard]:
     server.stop()
 
 
-def wait_idle(page, timeout_ms: int = 90_000) -> None:
-    """Until the script run has finished and every Plotly chart on the page has drawn."""
-    page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=timeout_ms)
-    page.wait_for_timeout(400)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0",
-        timeout=timeout_ms,
-    )
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')]"
-        ".every(c => c.querySelector('.main-svg'))",
-        timeout=timeout_ms,
-    )
+SNAPSHOT_JS = """() => [
+    !!document.querySelector('[data-testid="stStatusWidget"] [data-testid="stStatusWidgetRunningIcon"]'),
+    document.querySelectorAll('[data-testid="stPlotlyChart"]').length,
+    document.querySelectorAll('[data-testid="stPlotlyChart"] .main-svg').length,
+    document.querySelectorAll('[data-testid="stElementContainer"]').length,
+    document.querySelectorAll('[data-testid="stSkeleton"]').length,
+]"""
+
+
+def wait_idle(page, timeout_s: float = 120) -> None:
+    """Until the script run has finished, every Plotly chart has drawn and the page stopped changing for ~1.5 s."""
+    page.wait_for_selector('[data-testid="stAppViewContainer"]', timeout=timeout_s * 1000)
+    deadline = time.monotonic() + timeout_s
+    last, stable = None, 0
+    while time.monotonic() < deadline:
+        running, charts, drawn, elements, skeletons = page.evaluate(SNAPSHOT_JS)
+        snapshot = (charts, drawn, elements)
+        idle = not running and not skeletons and drawn >= charts and elements > 0
+        stable = stable + 1 if idle and snapshot == last else 0
+        if stable >= 5:
+            return
+        last = snapshot
+        page.wait_for_timeout(300)
+    raise AssertionError(f"the page did not settle within {timeout_s:.0f} s")
 
 
 def exceptions(page) -> list[str]:

@@ -15,7 +15,6 @@ import pandas as pd
 from tests.conftest import BuiltWarehouse
 
 RETENTION_WEEKS = (4, 8, 12)
-MIN_BUCKET_USERS = 30
 
 
 def _as_date(series: pd.Series) -> pd.Series:
@@ -153,25 +152,37 @@ def test_retention_buckets_sum_to_the_cohort_and_match_pandas(built: BuiltWareho
             assert int(row.retained_users) == int(in_bucket[f"retained_{week}"].sum()), (week, row.first_week_bucket)
 
 
+def _trend_z(eligible: list[int], retained: list[int]) -> float:
+    """Cochran-Armitage test for a trend in proportions over ordered groups (scores 0, 1, 2, ...): its z."""
+    n = np.asarray(eligible, dtype=float)
+    k = np.asarray(retained, dtype=float)
+    score = np.arange(len(n), dtype=float)
+    p = k.sum() / n.sum()
+    t = float((score * (k - n * p)).sum())
+    var = p * (1 - p) * float((n * score**2).sum() - (n * score).sum() ** 2 / n.sum())
+    return t / math.sqrt(var)
+
+
 def test_first_week_engagement_predicts_week_4_retention(built: BuiltWarehouse, truth: dict[str, Any]) -> None:
+    """Retention rises with the first-week bucket: a clear trend, and no bucket significantly below the one before.
+
+    Adjacent low buckets ('0 days', '1 day') retain alike at this scale (~6 % each), so strict order between every
+    pair would test noise; the trend test and the 2-sigma reversal check test the planted effect.
+    """
     assert "engagement" in truth["engagement"]["lifetime_model"]
     mart = built.query("select * from marts.engagement_retention")
-    week4 = mart[mart["retention_week"].astype(int) == 4].sort_values("bucket_order")
-    sized = week4[week4["eligible_users"].astype(int) >= MIN_BUCKET_USERS]
-    assert len(sized) >= 3, week4.to_string()
-    rates = sized["retention_rate"].astype(float).tolist()
-    assert rates == sorted(set(rates)), f"week-4 retention by bucket is not strictly increasing: {rates}"
-    # The least and the most engaged buckets differ far beyond noise (two-proportion z-test).
-    low, high = sized.iloc[0], sized.iloc[-1]
-    n1, n2 = int(low["eligible_users"]), int(high["eligible_users"])
-    p1, p2 = float(low["retention_rate"]), float(high["retention_rate"])
-    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
-    z = (p2 - p1) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    assert z > 4, (p1, n1, p2, n2, z)
-    # Later weeks keep the order between the extremes.
-    for week in (8, 12):
-        rows = mart[
-            (mart["retention_week"].astype(int) == week) & (mart["eligible_users"].astype(int) >= MIN_BUCKET_USERS)
-        ]
+    for week in RETENTION_WEEKS:
+        rows = mart[(mart["retention_week"].astype(int) == week) & (mart["eligible_users"].astype(int) > 0)]
         rows = rows.sort_values("bucket_order")
-        assert float(rows["retention_rate"].iloc[-1]) > float(rows["retention_rate"].iloc[0]), week
+        n = rows["eligible_users"].astype(int).tolist()
+        k = rows["retained_users"].astype(int).tolist()
+        rates = [ki / ni for ki, ni in zip(k, n, strict=True)]
+        assert len(rows) >= 3, rows.to_string()
+        z = _trend_z(n, k)
+        assert z > 4, f"week {week}: no clear trend of retention over buckets (z = {z:.2f}, rates {rates})"
+        assert rates[-1] > rates[0], (week, rates)
+        if week == 4:
+            for (n1, r1), (n2, r2) in zip(zip(n, rates, strict=True), zip(n[1:], rates[1:], strict=True), strict=False):
+                pooled = (r1 * n1 + r2 * n2) / (n1 + n2)
+                se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2)) or 1.0
+                assert r2 - r1 > -2 * se, f"week 4: a more engaged bucket retains less ({r1:.3f} -> {r2:.3f})"

@@ -27,7 +27,7 @@ def period_start(dates: pd.Series, grain: str, week_start: str) -> pd.Series:
     if grain == "day":
         return dates
     if grain == "week":
-        offset = (dates.dt.weekday - WEEKDAYS.index(week_start)) % 7
+        offset = (dates.dt.day_of_week - WEEKDAYS.index(week_start)) % 7
         return dates - pd.to_timedelta(offset, unit="D")
     return dates.dt.to_period("M").dt.to_timestamp()
 

@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import pg_test_database, require_postgres
 from warehouse.__main__ import main as cli
-from warehouse.connections import ensure_pg_database, pg_settings
+from warehouse.connections import drop_pg_database, ensure_pg_database, pg_settings
 from warehouse.contract import IMPORT_TABLES, TABLES, render_ddl
 from warehouse.errors import InputError, WarehouseError
 from warehouse.load import load
@@ -529,12 +529,12 @@ def test_postgres_database_is_created_when_missing(tmp_path):
     import psycopg
 
     name = f"{pg_test_database()}_wh_new"
-    with psycopg.connect(**pg_settings("postgres"), autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    drop_pg_database(name)
     write_dataset(tmp_path / "a", "a")
     assert load(tmp_path / "a", target="postgres", pg_database=name)["users"] == 3
-    with psycopg.connect(**pg_settings("postgres"), autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
+    with psycopg.connect(**pg_settings(name)) as conn:
+        assert conn.execute("select count(*) from raw.users").fetchone()[0] == 3
+    drop_pg_database(name)
 
 
 def test_duckdb_path_comes_from_the_environment(tmp_path, monkeypatch):
@@ -544,3 +544,77 @@ def test_duckdb_path_comes_from_the_environment(tmp_path, monkeypatch):
     load(tmp_path / "a")
     assert target.exists()
     assert duckdb.connect(str(target), read_only=True).execute("select count(*) from raw.users").fetchone()[0] == 3
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Binary COPY encoding (PostgreSQL)
+# ---------------------------------------------------------------------------------------------------------------
+
+EDGE_VALUES = pa.table(
+    {
+        "s": pa.array(["a", "", None, "ünïcödé ✓", "x" * 300]),
+        "i": pa.array([1, -2, None, 2**31 - 1, -(2**31)], pa.int32()),
+        "b": pa.array([10_000_000_000, None, -1, 0, 2**62], pa.int64()),
+        "d": pa.array([1.5, None, -0.25, 1e300, 3.141592653589793]),
+        "m": pa.array(
+            [Decimal("19.99"), Decimal("0.00"), None, Decimal("9999999999999999.99"), Decimal("-1234.05")],
+            pa.decimal128(18, 2),
+        ),
+        "bo": pa.array([True, False, None, True, False]),
+        "dt": pa.array([date(2025, 1, 1), date(1999, 12, 31), None, date(1970, 1, 1), date(2100, 2, 28)]),
+        "ts": pa.array(
+            [T0, datetime(1999, 12, 31, 23, 59, 59, 999999), None, datetime(1970, 1, 1), datetime(2000, 1, 1)],
+            pa.timestamp("us"),
+        ),
+        "j": pa.array(['{"a": 1}', "{}", None, '{"k": "ü"}', '{"n": [1, 2]}']),
+    }
+)
+EDGE_TYPES = ["string", "integer", "bigint", "double", "money", "boolean", "date", "timestamp", "json"]
+
+
+def test_binary_copy_encoding_of_known_values():
+    from warehouse.pgcopy import encode_batch
+
+    one = pa.table(
+        {
+            "m": pa.array([Decimal("19.99")], pa.decimal128(18, 2)),
+            "ts": pa.array([datetime(2000, 1, 1, 0, 0, 1)], pa.timestamp("us")),
+            "s": pa.array([None], pa.string()),
+            "j": pa.array(["{}"]),
+        }
+    ).to_batches()[0]
+    payload = encode_batch(one, ["money", "timestamp", "string", "json"]).to_pybytes()
+    expected = (
+        (4).to_bytes(2, "big")  # four fields
+        + (18).to_bytes(4, "big")  # numeric: 4 header words + 5 digits, 2 bytes each
+        + b"".join(v.to_bytes(2, "big") for v in (5, 3, 0, 2, 0, 0, 0, 19, 9900))  # 0000 0000 0000 0019 . 9900
+        + (8).to_bytes(4, "big")
+        + (1_000_000).to_bytes(8, "big")  # microseconds since 2000-01-01
+        + b"\xff\xff\xff\xff"  # null
+        + (3).to_bytes(4, "big")
+        + b"\x01{}"  # jsonb version 1 + text
+    )
+    assert payload == expected
+
+
+def test_binary_copy_round_trips_every_type():
+    require_postgres()
+    import psycopg
+
+    from warehouse.pgcopy import HEADER, TRAILER, encode_batch
+
+    ensure_pg_database(f"{pg_test_database()}_wh")
+    with psycopg.connect(**pg_settings(f"{pg_test_database()}_wh")) as conn:
+        conn.execute(
+            "create temp table edge (s text, i integer, b bigint, d double precision, m numeric(18, 2),"
+            " bo boolean, dt date, ts timestamp, j jsonb)"
+        )
+        with conn.cursor().copy("copy edge from stdin (format binary)") as copy:
+            copy.write(HEADER)
+            copy.write(encode_batch(EDGE_VALUES.slice(0, 2).to_batches()[0], EDGE_TYPES))  # a slice: offsets
+            copy.write(encode_batch(EDGE_VALUES.slice(2).to_batches()[0], EDGE_TYPES))
+            copy.write(TRAILER)
+        got = conn.execute("select * from edge").fetchall()
+    expected = [tuple(r.values()) for r in EDGE_VALUES.to_pylist()]
+    expected = [(*r[:8], json.loads(r[8]) if r[8] is not None else None) for r in expected]
+    assert got == expected

@@ -176,7 +176,11 @@ def test_cli_writes_the_file_and_fails_cleanly(built_duckdb, tmp_path):
     env_ok = {"DUCKDB_PATH": str(built_duckdb.duckdb_path), "PATH": "/usr/bin:/bin"}
     out = tmp_path / "r.html"
     ok = subprocess.run(
-        [sys.executable, "-m", "report", "--output", str(out)], cwd=REPO_ROOT, env=env_ok, capture_output=True, text=True
+        [sys.executable, "-m", "report", "--output", str(out)],
+        cwd=REPO_ROOT,
+        env=env_ok,
+        capture_output=True,
+        text=True,
     )
     assert ok.returncode == 0, ok.stderr
     assert out.exists() and "Weekly growth report" in out.read_text()

@@ -69,6 +69,16 @@ def ensure_pg_database(database: str | None = None, *, recreate: bool = False, c
     return name
 
 
+def drop_pg_database(database: str, connect_timeout: int = 5) -> None:
+    """Drop a PostgreSQL database if it exists (closing its connections): for tests and benchmarks."""
+    import psycopg
+    from psycopg import sql
+
+    admin = {**pg_settings(database), "dbname": "postgres", "connect_timeout": connect_timeout}
+    with psycopg.connect(**admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database)))
+
+
 def connect_postgres(database: str | None = None, *, create: bool = True, autocommit: bool = False):  # noqa: ANN201
     """Open a psycopg 3 connection to the warehouse database, creating the database first if asked."""
     import psycopg

@@ -749,12 +749,12 @@ def _describe_format(spec: dict[str, Any]) -> str:
 
 def _properties_sql(spec: dict[str, list[str]] | None, access: _Accessor) -> str:
     if not spec:
-        return "'{}'"
+        return "'{}'::json"
     pairs = ", ".join(
         f"{_sql_str(k)}, {_value_sql({'value': None, 'columns': cols, 'separator': ' '}, access)}"
         for k, cols in spec.items()
     )
-    return f"cast(json_object({pairs}) as varchar)"
+    return f"json_object({pairs})"
 
 
 def _describe_columns(spec: dict[str, Any]) -> str:
@@ -827,15 +827,14 @@ def _kind_select(kind: dict[str, Any], users: dict[str, Any], access: _Accessor,
         {"true" if ev is not None else "false"} as has_event,
         {user_role} as user_role,
         {", ".join(PARSED_COLUMNS)},
-        reason,
-        case when reason is not null then line end as raw_line
+        reason
     from (
         select *, {reason} as reason
         from (
             select *,
             {converted}
             from (
-                select file_id, line_no, line,
+                select file_id, line_no,
                 {text}
                 from kinded
                 where kind = {_sql_str(kind["name"])}
@@ -897,8 +896,8 @@ def _group_sql(source: _Source, file_ids: list[int], columns: list[str] | None, 
         found = "' || nf || ' fields'" if text else "'"
         no_kind = f"'matches no record kind ({_describe_kinds(source.kinds)}); found {found}"
     if text:
-        bad = f"case when {malformed} then 'malformed quoting' end"
-        valid = f"not {malformed}"
+        bad = "case when malformed then 'malformed quoting' end"
+        valid = "not malformed"
     else:
         bad = (
             "case when not json_valid(line) then 'invalid JSON'"
@@ -911,20 +910,22 @@ def _group_sql(source: _Source, file_ids: list[int], columns: list[str] | None, 
     selects = [_kind_select(k, users, accessors[k["name"]], source.role) for k in source.kinds]
     nulls = ", ".join(f"null as {c}" for c in PARSED_COLUMNS)
     unmatched = f"""
-    select file_id, line_no, line as raw_line, null as kind, false as has_event, null as user_role, {nulls},
+    select file_id, line_no, null as kind, false as has_event, null as user_role, {nulls},
         {no_kind} as reason
     from kinded
     where kind is null"""
-    # Each line is split once (the CTE is materialised), not once per kind or per field.
+    # Each line is split once (the CTE is materialised), not once per kind or per field. Delimited text does not
+    # carry the line itself further (a rejected line's text is looked up again at the end).
+    line = "" if text else "line, "
     return f"""
 with
 lines as (
-    select file_id, line_no, line, {fields} as f
+    select file_id, line_no, {line}{fields} as f, {malformed} as malformed
     from __lines
     where file_id in ({ids})
 ),
 kinded as materialized (
-    select *, {count} as nf, {kind_case} as kind
+    select file_id, line_no, {line}f, malformed, {count} as nf, {kind_case} as kind
     from lines
 )
 {" union all by name ".join(selects + [unmatched])}
@@ -1070,11 +1071,11 @@ PARSED_COLUMNS = tuple(c for c in PARSED_VALUE_COLUMNS if c not in ("v_amount", 
 
 PARSED_DDL = """
 create table __parsed (
-    file_id integer, line_no bigint, raw_line varchar, kind varchar, has_event boolean, user_role varchar,
+    file_id integer, line_no bigint, kind varchar, has_event boolean, user_role varchar,
     v_event_id varchar, v_user_id varchar, v_session_id varchar, v_event_name varchar, v_device varchar,
-    occurred_at timestamp, amount decimal(18, 2), properties varchar,
+    occurred_at timestamp, amount decimal(18, 2), properties json,
     u_email varchar, u_acquisition_channel varchar, u_device varchar, u_country varchar, u_segment varchar,
-    u_properties varchar, u_user_id varchar, u_created_at timestamp, reason varchar
+    u_properties json, u_user_id varchar, u_created_at timestamp, reason varchar
 )
 """
 
@@ -1214,11 +1215,10 @@ def _resolve_users(con: duckdb.DuckDBPyConnection, users: dict[str, Any]) -> int
     con.execute("""
         update __parsed p
         set reason = 'duplicate user id ''' || p.u_user_id || ''' (first record: '
-                || f.file_name || ' line ' || r.first_line_no || ')',
-            raw_line = l.line
-        from __user_rank r, __files f, __lines l
+                || f.file_name || ' line ' || r.first_line_no || ')'
+        from __user_rank r, __files f
         where p.file_id = r.file_id and p.line_no = r.line_no and r.user_rank > 1 and not p.has_event
-            and f.file_id = r.first_file_id and l.file_id = p.file_id and l.line_no = p.line_no
+            and f.file_id = r.first_file_id
     """)
     folded = con.execute("""
         select count(*) from __user_rank r join __parsed p using (file_id, line_no)
@@ -1289,7 +1289,7 @@ def _build_outputs(
             arg_min(p.u_device, {key}) filter (where p.u_device is not null) as device,
             arg_min(p.u_country, {key}) filter (where p.u_country is not null) as country,
             arg_min(p.u_segment, {key}) filter (where p.u_segment is not null) as segment,
-            coalesce(arg_min(p.u_properties, {key}) filter (where p.u_role_attrs), '{{}}') as properties,
+            coalesce(arg_min(p.u_properties, {key}) filter (where p.u_role_attrs), '{{}}'::json) as properties,
             timestamp {ts} as loaded_at
         from (select *, user_role = 'attrs' as u_role_attrs from __parsed) p
         where p.reason is null and p.has_event
@@ -1304,10 +1304,11 @@ def _build_outputs(
             p.line_no as line_number,
             p.kind as record_kind,
             p.reason,
-            p.raw_line,
+            l.line as raw_line,
             timestamp {ts} as loaded_at
         from __parsed p
         join __files f using (file_id)
+        join __lines l using (file_id, line_no)
         where p.reason is not null
         order by p.file_id, p.line_no
     """)

@@ -5,7 +5,8 @@ data (never duplicates it) and a load that fails half-way leaves the previous da
 dropped (dbt's staging views depend on them) unless ``recreate=True`` is asked for.
 
 DuckDB reads the Parquet files itself (``read_parquet``). PostgreSQL gets them through ``COPY ... FROM STDIN``
-streamed as CSV record batches (Arrow -> ``pyarrow.csv`` -> psycopg's copy), never row by row.
+in binary format, streamed record batch by record batch (DuckDB -> Arrow -> :mod:`warehouse.pgcopy` -> psycopg's
+copy), never row by row.
 
 The writing half (:func:`write_raw`) is shared with the importer: it takes, per raw table, a SELECT that a DuckDB
 "staging" connection can run, and moves its rows into the warehouse.
@@ -21,9 +22,9 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from warehouse import pgcopy
 from warehouse.connections import connect_postgres, describe_pg, duckdb_path, ensure_pg_database
 from warehouse.contract import IMPORT_TABLES, LOGICAL_TYPES, TABLES, Table, render_ddl
 from warehouse.errors import InputError, WarehouseError
@@ -335,14 +336,14 @@ def _append_duckdb(con: duckdb.DuckDBPyConnection, name: str, cols: str, source:
         con.execute(f"drop table if exists __append_{name}")
 
 
-def _csv_chunks(reader: pa.RecordBatchReader):  # noqa: ANN202 - generator of buffers
-    options = pacsv.WriteOptions(include_header=False, quoting_style="needed", batch_size=COPY_BATCH_ROWS)
+def _copy_chunks(reader: pa.RecordBatchReader, table: Table):  # noqa: ANN202 - generator of buffers
+    """Binary COPY payload for ``table``'s rows: header, one buffer per record batch, trailer."""
+    types = [c.type for c in table.columns]
+    yield pgcopy.HEADER
     for batch in reader:
-        if batch.num_rows == 0:
-            continue
-        sink = pa.BufferOutputStream()
-        pacsv.write_csv(batch, sink, options)
-        yield sink.getvalue()
+        if batch.num_rows:
+            yield pgcopy.encode_batch(batch, types)
+    yield pgcopy.TRAILER
 
 
 def _write_postgres(
@@ -384,10 +385,12 @@ def _write_postgres(
                     cur.execute(f"create temp table {into} (like raw.{name}) on commit drop")
                 # A cursor of its own: the staging connection may still hold a finished statement's result.
                 reader = staging.cursor().sql(sources[name]).to_arrow_reader(COPY_BATCH_ROWS)
-                # A queued writer sends on a thread of its own: CSV is made here while the server parses.
-                copy_sql = f"copy {into} ({cols}) from stdin with (format csv)"
-                with cur.copy(copy_sql, writer=QueuedLibpqWriter(cur)) as copy:
-                    for chunk in _csv_chunks(reader):
+                # Binary COPY (the server skips text parsing), sent by a queued writer on a thread of its own
+                # so that the next batch is encoded here while the server stores this one.
+                with cur.copy(
+                    f"copy {into} ({cols}) from stdin with (format binary)", writer=QueuedLibpqWriter(cur)
+                ) as copy:
+                    for chunk in _copy_chunks(reader, table):
                         copy.write(chunk)
                 copied = cur.rowcount
                 if mode == "append":

@@ -13,9 +13,7 @@ TITLE = "Experiments"
 URL = "experiments"
 ICON = ":material/science:"
 # The marts this page reads (declared as the page's dbt exposure in dbt_project/models/exposures.yml).
-MARTS = (
-    "experiment_results",
-)
+MARTS = ("experiment_results",)
 Z95 = 1.959964
 
 

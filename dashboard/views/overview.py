@@ -41,6 +41,7 @@ class Kpi:
     previous: float | None
     kind: str = "int"
     help: str = ""
+    note: str = ""
 
 
 def last_complete_period(grain: str, filters: ui.Filters) -> Period | None:
@@ -164,10 +165,12 @@ def conversion(filters: ui.Filters, grain: str) -> Kpi:
         return Kpi("Conversion", None, None, kind="pct", help="No cohort of funnel entrants has a closed window yet.")
     cur, prev = _pair(fetch, cohort)
     return Kpi(
-        f"Conversion ({grain} of {cohort.start:%b %d})",
+        "Conversion",
         cur,
         prev,
         kind="pct",
+        note=f"Conversion is for the funnel entrants of {cohort.start:%Y-%m-%d} – {cohort.end:%Y-%m-%d}: the latest"
+        f" {grain} whose conversion windows have all closed (later entrants may still convert).",
         help=f"Share of the funnel entrants of {cohort.start:%Y-%m-%d} – {cohort.end:%Y-%m-%d} who reached the final"
         " step within the conversion window: the latest cohort whose windows have all closed (later entrants may"
         " still convert).",
@@ -270,6 +273,9 @@ def render() -> None:
             ui.fmt_delta(kpi.current, kpi.previous, kpi.kind),
             help=kpi.help,
         )
+    for kpi in kpis:
+        if kpi.note:
+            st.caption(kpi.note)
     table = pd.DataFrame(
         {
             "kpi": [k.label for k in kpis],

@@ -174,11 +174,11 @@ ratios as (
 
     select
         *,
-        {{ divide_or_null('activated_users', 'signups') }} as activation_rate,
-        {{ divide_or_null('converted_users', 'signups') }} as paid_conversion_rate,
-        case when spend > 0 then {{ divide_or_null('spend', 'signups') }} end as cost_per_signup,
-        case when spend > 0 then {{ divide_or_null('spend', 'new_paying_customers') }} end as cac,
-        case when spend > 0 then {{ divide_or_null('revenue', 'spend') }} end as roas
+        {{ safe_divide('activated_users', 'signups') }} as activation_rate,
+        {{ safe_divide('converted_users', 'signups') }} as paid_conversion_rate,
+        case when spend > 0 then {{ safe_divide('spend', 'signups') }} end as cost_per_signup,
+        case when spend > 0 then {{ safe_divide('spend', 'new_paying_customers') }} end as cac,
+        case when spend > 0 then {{ safe_divide('revenue', 'spend') }} end as roas
     from channel_months_joined
 
 ),
@@ -203,8 +203,8 @@ final as (
         cac,
         roas,
         paying_customer_ltv,
-        {{ divide_or_null('paying_customer_ltv', 'cac') }} as ltv_to_cac,
-        {{ divide_or_null('cac', 'arppu') }} as payback_months,
+        {{ safe_divide('paying_customer_ltv', 'cac') }} as ltv_to_cac,
+        {{ safe_divide('cac', 'arppu') }} as payback_months,
         has_spend,
         is_complete_period
     from ratios

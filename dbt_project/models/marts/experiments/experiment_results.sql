@@ -97,10 +97,10 @@ variants_with_control as (
         controls.control_assigned_users,
         controls.control_converted_users,
         experiment_totals.experiment_assigned_users,
-        {{ divide_or_null('variants.converted_users', 'variants.assigned_users') }} as conversion_rate,
-        {{ divide_or_null('controls.control_converted_users', 'controls.control_assigned_users') }}
+        {{ safe_divide('variants.converted_users', 'variants.assigned_users') }} as conversion_rate,
+        {{ safe_divide('controls.control_converted_users', 'controls.control_assigned_users') }}
             as control_conversion_rate,
-        {{ divide_or_null(
+        {{ safe_divide(
             'variants.converted_users + controls.control_converted_users',
             'variants.assigned_users + controls.control_assigned_users'
         ) }} as pooled_conversion_rate
@@ -118,12 +118,12 @@ standard_errors as (
         *,
         conversion_rate - control_conversion_rate as absolute_lift,
         sqrt(
-            {{ divide_or_null('conversion_rate * (1 - conversion_rate)', 'assigned_users') }}
-            + {{ divide_or_null('control_conversion_rate * (1 - control_conversion_rate)', 'control_assigned_users') }}
+            {{ safe_divide('conversion_rate * (1 - conversion_rate)', 'assigned_users') }}
+            + {{ safe_divide('control_conversion_rate * (1 - control_conversion_rate)', 'control_assigned_users') }}
         ) as unpooled_standard_error,
         sqrt(
             pooled_conversion_rate * (1 - pooled_conversion_rate)
-            * ({{ divide_or_null('1', 'assigned_users') }} + {{ divide_or_null('1', 'control_assigned_users') }})
+            * ({{ safe_divide('1', 'assigned_users') }} + {{ safe_divide('1', 'control_assigned_users') }})
         ) as pooled_standard_error
     from variants_with_control
     where not is_control
@@ -134,8 +134,8 @@ z_scores as (
 
     select
         *,
-        {{ divide_or_null('absolute_lift', 'pooled_standard_error') }} as z_score,
-        abs({{ divide_or_null('absolute_lift', 'pooled_standard_error') }}) as abs_z_score
+        {{ safe_divide('absolute_lift', 'pooled_standard_error') }} as z_score,
+        abs({{ safe_divide('absolute_lift', 'pooled_standard_error') }}) as abs_z_score
     from standard_errors
 
 ),
@@ -146,7 +146,7 @@ z_tested as (
         experiment_id,
         variant,
         absolute_lift,
-        {{ divide_or_null('absolute_lift', 'control_conversion_rate') }} as relative_lift,
+        {{ safe_divide('absolute_lift', 'control_conversion_rate') }} as relative_lift,
         absolute_lift - {{ z_95 }} * unpooled_standard_error as lift_ci_lower,
         absolute_lift + {{ z_95 }} * unpooled_standard_error as lift_ci_upper,
         z_score,
@@ -166,7 +166,7 @@ final as (
         cast(variants_with_control.assigned_users as {{ dbt.type_bigint() }}) as assigned_users,
         cast(variants_with_control.converted_users as {{ dbt.type_bigint() }}) as converted_users,
         cast(variants_with_control.planned_share as double precision) as planned_share,
-        {{ round_float(divide_or_null(
+        {{ round_float(safe_divide(
             'variants_with_control.assigned_users', 'variants_with_control.experiment_assigned_users'
         )) }} as observed_share,
         {{ round_float('variants_with_control.conversion_rate') }} as conversion_rate,

@@ -45,7 +45,7 @@ scored as (
         *,
         case
             when metric_value is not null and history_days >= {{ min_history_days }}
-                then {{ divide_or_null('metric_value - trailing_mean', 'trailing_stddev') }}
+                then {{ safe_divide('metric_value - trailing_mean', 'trailing_stddev') }}
         end as z_score
     from baselines
 

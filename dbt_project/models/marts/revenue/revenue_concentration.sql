@@ -69,7 +69,7 @@ final as (
         cast(top_user_counts.top_users as {{ dbt.type_bigint() }}) as top_users,
         cast(top_revenue.top_users_revenue as numeric(18, 2)) as top_users_revenue,
         cast(top_user_counts.total_revenue as numeric(18, 2)) as total_revenue,
-        {{ divide_or_null('top_revenue.top_users_revenue', 'top_user_counts.total_revenue') }}
+        {{ safe_divide('top_revenue.top_users_revenue', 'top_user_counts.total_revenue') }}
             as revenue_share
     from top_user_counts
     inner join top_revenue

@@ -269,12 +269,12 @@ ratios as (
 
     select
         *,
-        {{ divide_or_null('revenue', 'active_users') }} as arpu,
-        {{ divide_or_null('revenue', 'paying_users') }} as arppu,
-        {{ divide_or_null('churned_customers', 'customers_start') }} as customer_churn_rate,
-        {{ divide_or_null('churned_revenue', 'churn_base_revenue') }} as revenue_churn_rate,
-        {{ divide_or_null('failed_charge_attempts', 'charge_attempts') }} as payment_failure_rate,
-        {{ divide_or_null('recovered_charges', 'failed_first_attempts') }} as recovered_after_retry_rate
+        {{ safe_divide('revenue', 'active_users') }} as arpu,
+        {{ safe_divide('revenue', 'paying_users') }} as arppu,
+        {{ safe_divide('churned_customers', 'customers_start') }} as customer_churn_rate,
+        {{ safe_divide('churned_revenue', 'churn_base_revenue') }} as revenue_churn_rate,
+        {{ safe_divide('failed_charge_attempts', 'charge_attempts') }} as payment_failure_rate,
+        {{ safe_divide('recovered_charges', 'failed_first_attempts') }} as recovered_after_retry_rate
     from counts_joined
 
 ),
@@ -301,8 +301,8 @@ final as (
         arppu,
         customer_churn_rate,
         revenue_churn_rate,
-        {{ divide_or_null('arpu', 'customer_churn_rate') }} as ltv,
-        {{ divide_or_null('arppu', 'customer_churn_rate') }} as paying_customer_ltv,
+        {{ safe_divide('arpu', 'customer_churn_rate') }} as ltv,
+        {{ safe_divide('arppu', 'customer_churn_rate') }} as paying_customer_ltv,
         payment_failure_rate,
         recovered_after_retry_rate,
         is_complete_period
