@@ -38,7 +38,7 @@ import yaml
 
 from warehouse.connections import REPO_ROOT
 from warehouse.errors import InputError, WarehouseError
-from warehouse.load import database_errors, write_raw
+from warehouse.load import TARGETS, database_errors, write_raw
 
 FORMATS = ("csv", "delimited", "ndjson", "parquet")
 TIMESTAMP_FIELDS = ("occurred_at", "created_at")
@@ -1096,6 +1096,8 @@ def import_events(
     it (``append=True``: only rows whose event id / user id / rejected line is new). One transaction either way.
     """
     started = time.perf_counter()
+    if target not in TARGETS:
+        raise InputError(f"unknown target {target!r}: expected duckdb or postgres")
     mapping = read_mapping(config)
     progress = _Progress(quiet)
     loaded_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)

@@ -192,7 +192,7 @@ def revenue_kpi(filters: ui.Filters, period: Period, grain: str) -> Kpi:
             return _scalar(df)
 
         cur, prev = _pair(fetch_mrr, period)
-        if cur is not None:
+        if cur:  # no MRR at all (a business without subscriptions): show revenue instead
             return Kpi("MRR", cur, prev, kind="money", help="Monthly recurring revenue at the end of the month.")
 
     def fetch(start: date, end: date) -> float | None:

@@ -59,6 +59,11 @@ def _movements(filters: ui.Filters) -> None:
         date_column="month_start_date",
         order_by=["month_start_date"],
     )
+    if not (df["ending_mrr"].astype(float).abs().sum() + df["starting_mrr"].astype(float).abs().sum()):
+        raise ui.MartUnavailable(
+            "no recurring revenue in this data (MRR is 0 in every month): the business has no subscriptions."
+            " Revenue is still counted below."
+        )
     if filters.channels:
         st.caption("MRR movements are for all channels (mrr_movements has no channel); ARPU/LTV below are filtered.")
     months = [pd.Timestamp(m).date() for m in df["month_start_date"]]
@@ -110,6 +115,9 @@ def _unit_economics(filters: ui.Filters) -> None:
     else:
         df = ui.load("revenue_metrics", month_filters, date_column="month_start_date", order_by=["month_start_date"])
         color = None
+    if "is_complete_period" in df and df["is_complete_period"].astype(bool).any():
+        df = df[df["is_complete_period"].astype(bool)]
+        st.caption("Complete months only: a month in progress has partial revenue and churn.")
     left, right = st.columns(2)
     left.plotly_chart(
         charts.lines(df, "month_start_date", "arpu", color, title="ARPU (net revenue / active users)", markers=True),
