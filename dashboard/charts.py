@@ -296,19 +296,3 @@ def bars_with_ci(
     fig.update_layout(barmode="group")
     fig.update_yaxes(tickformat=".1%")
     return _layout(fig, title)
-
-
-def scatter(
-    df: pd.DataFrame, x: str, y: str, label: str, size: str | None = None, title: str | None = None
-) -> go.Figure:
-    fig = go.Figure()
-    fig.add_scatter(
-        x=df[x],
-        y=df[y],
-        mode="markers+text",
-        text=df[label],
-        textposition="top center",
-        marker={"size": 14 if size is None else (df[size] / max(df[size].max(), 1) * 40 + 8), "color": COLORS["new"]},
-        name=label,
-    )
-    return _layout(fig, title)

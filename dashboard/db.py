@@ -65,7 +65,7 @@ class Settings:
             duckdb_path=resolve_duckdb_path(env.get("DUCKDB_PATH") or None),
             pg_database=env.get("PGDATABASE") or None,
             reporting_role=env.get("REPORTING_ROLE") or DEFAULT_REPORTING_ROLE,
-            cache_ttl_seconds=float(env.get("DASHBOARD_CACHE_TTL", "60")),
+            cache_ttl_seconds=_seconds(env.get("DASHBOARD_CACHE_TTL", "60"), "DASHBOARD_CACHE_TTL"),
         )
 
     def describe(self) -> str:
@@ -73,6 +73,16 @@ class Settings:
             return f"DuckDB {self.duckdb_path}"
         s = pg_settings(self.pg_database)
         return f"PostgreSQL {self.reporting_role}@{s['host']}:{s['port']}/{s['dbname']}"
+
+
+def _seconds(text: str, name: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{name}={text!r}: expected a number of seconds") from None
+    if value < 0:
+        raise ValueError(f"{name}={text!r}: expected a number of seconds >= 0")
+    return value
 
 
 @dataclass

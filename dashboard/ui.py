@@ -6,7 +6,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -333,11 +333,3 @@ def fmt_delta(current: float | None, previous: float | None, kind: str = "int") 
     if previous == 0:
         return None
     return f"{(current - previous) / abs(previous):+.1%}"
-
-
-def date_window(end: date, days: int) -> tuple[date, date]:
-    return end - timedelta(days=days - 1), end
-
-
-def now() -> datetime:
-    return datetime.now()

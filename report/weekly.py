@@ -154,9 +154,7 @@ class WeeklyReport:
     def growth_week(self, week: date) -> pd.Series | None:
         if not self.has("growth_accounting", "period_grain", "period_start", "active_users", "quick_ratio"):
             return None
-        df = self.df(
-            "select * from marts.growth_accounting where period_grain = 'week' and period_start = ?", [week]
-        )
+        df = self.df("select * from marts.growth_accounting where period_grain = 'week' and period_start = ?", [week])
         return None if df.empty else df.iloc[0]
 
     def daily_sum(self, column: str, start: date, end: date) -> float | None:
@@ -211,7 +209,9 @@ class WeeklyReport:
                 ("quick_ratio", "Quick ratio", "ratio"),
             ):
                 out.append(Kpi(name, _num(cur_g[col]), _num(prev_g[col]) if prev_g is not None else None, kind))
-        out.append(Kpi("Sign-ups", self.daily_sum("signups", week, week_end), self.daily_sum("signups", prev, prev_end)))
+        out.append(
+            Kpi("Sign-ups", self.daily_sum("signups", week, week_end), self.daily_sum("signups", prev, prev_end))
+        )
         out.append(
             Kpi(
                 "Revenue",
@@ -226,7 +226,9 @@ class WeeklyReport:
             c_start, c_end = cohort
             cur, _, _ = self.conversion(c_start, c_end)
             before, _, _ = self.conversion(c_start - timedelta(days=7), c_end - timedelta(days=7))
-            note = "" if c_start == week else f"entrants of the week of {c_start:%Y-%m-%d}, the latest with closed windows"
+            note = (
+                "" if c_start == week else f"entrants of the week of {c_start:%Y-%m-%d}, the latest with closed windows"
+            )
             out.append(Kpi("Funnel conversion", cur, before, "pct", note))
         return out
 
@@ -474,7 +476,8 @@ class WeeklyReport:
                     svg.bar_chart(
                         list(table["channel"]),
                         [float(v) for v in table["conversion"]],
-                        f"Funnel conversion by channel, entrants of the {CONVERSION_WEEKS} weeks to {cohort[1]:%Y-%m-%d}",
+                        f"Funnel conversion by channel, entrants of the {CONVERSION_WEEKS} weeks"
+                        f" to {cohort[1]:%Y-%m-%d}",
                         fmt=lambda v: f"{v:.1%}",
                         highlight=0,
                     )
@@ -491,7 +494,8 @@ def movement_sentences(movements: list[dict[str, Any]], top: int = 3) -> list[st
         pct = f" ({row['active_change_pct']:+.0%})" if row["active_change_pct"] is not None else ""
         out.append(
             f"{row['channel']}: active users {verb} by {abs(row['active_change']):,.0f}{pct} to"
-            f" {row['active_users']:,.0f}; new users {row['new_users']:,.0f} (week before {row['new_users_before']:,.0f})."
+            f" {row['active_users']:,.0f}; new users {row['new_users']:,.0f}"
+            f" (week before {row['new_users_before']:,.0f})."
         )
     return out
 

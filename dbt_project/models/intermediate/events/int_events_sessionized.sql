@@ -37,7 +37,8 @@ raw_sessions as (
 
 session_source as (
 
-    select exists(select 1 as has_row from raw_sessions) as has_raw_sessions
+    {#- A count, not exists(...): DuckDB plans an uncorrelated exists over a CTE badly at scale. #}
+    select count(*) > 0 as has_raw_sessions from raw_sessions
 
 ),
 

@@ -61,21 +61,29 @@ reported_sessions as (
 
 ),
 
+session_source as (
+
+    {#- Derive only when the source reports no session at all (a count: see int_events_sessionized). #}
+    select count(*) = 0 as is_derived_from_events from raw_sessions
+
+),
+
 derived_sessions as (
 
     select
-        session_id,
-        min(user_id) as user_id,
-        {{ value_at_min('device', 'occurred_at') }} as device,
+        events.session_id,
+        min(events.user_id) as user_id,
+        {{ value_at_min('events.device', 'events.occurred_at') }} as device,
         'unknown' as channel,
         count(*) as events,
         true as is_derived,
-        min(occurred_at) as started_at,
-        max(occurred_at) as ended_at,
-        min(occurred_at_local) as started_at_local
+        min(events.occurred_at) as started_at,
+        max(events.occurred_at) as ended_at,
+        min(events.occurred_at_local) as started_at_local
     from events
-    where not exists (select 1 as has_row from raw_sessions)
-    group by session_id
+    cross join session_source
+    where session_source.is_derived_from_events
+    group by events.session_id
 
 ),
 
