@@ -49,7 +49,7 @@ docs: setup
 	$(PY) -m pipeline docs --target $(TARGET) --vars-file $(if $(DATA),$(DATA),data/generated/$(SCENARIO)/dbt_vars.yml)
 
 dashboard: setup
-	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true
+	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true --client.toolbarMode viewer
 
 report: setup
 	$(PY) -m report --output reports/weekly_growth.html

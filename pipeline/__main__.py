@@ -7,14 +7,15 @@ error and a non-zero exit code.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from data_generation.errors import GenerationError
 from pipeline.dbt import REPO_ROOT, TARGETS, DbtError, dbt_env, load_vars, run_dbt
+from warehouse.errors import WarehouseError
 
 DATA_DIR = REPO_ROOT / "data"
 
@@ -66,13 +67,10 @@ def _done(start: float, detail: str = "") -> None:
 
 
 def build_docs(target: str, vars: dict[str, Any]) -> Path:
-    """`dbt docs generate --static` and copy the single-file site to data/docs/index.html."""
-    target_path = REPO_ROOT / "dbt_project" / "target"
-    run_dbt(["docs", "generate", "--static"], target=target, vars=vars)
-    out_dir = DATA_DIR / "docs"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(target_path / "static_index.html", out_dir / "index.html")
-    return out_dir / "index.html"
+    """The static dbt docs site (one offline HTML file) at data/docs/index.html."""
+    from report.docs_site import build_docs_site
+
+    return build_docs_site(target, DATA_DIR / "docs" / "index.html", vars=vars)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,11 +85,9 @@ def run(args: argparse.Namespace) -> int:
         t = _stage(f"Importing your events with {args.data}")
         result = import_events(args.data, target=args.target, quiet=args.quiet)
         _done(t, str(result) if result is not None else "")
-        vars_file: Path | None = None
     else:
-        from warehouse.load import load
-
         from data_generation import generate
+        from warehouse.load import load
 
         out = DATA_DIR / "generated" / args.scenario
         t = _stage(f"Generating scenario {args.scenario!r} ({args.users} users, {args.days} days, seed {args.seed})")
@@ -108,8 +104,7 @@ def run(args: argparse.Namespace) -> int:
         t = _stage(f"Loading into {args.target}")
         counts = load(out, target=args.target)
         _done(t, ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-        vars_file = out / "dbt_vars.yml"
-        vars = load_vars(vars_file)
+        vars = load_vars(out / "dbt_vars.yml")
     t = _stage("dbt build")
     run_dbt(["build"], target=args.target, vars=vars)
     _done(t)
@@ -127,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
     if docs_path:
         print(f"  dbt docs:   file://{docs_path}  (opens offline)")
     print("  Dashboard:  make dashboard   then open http://localhost:8501")
+    print("  Report:     make report      writes reports/weekly_growth.html")
     return 0
 
 
@@ -142,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     except DbtError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except (GenerationError, WarehouseError) as exc:
+        # Bad input (unknown scenario, malformed mapping, unreadable files): one clear line, exit code 2.
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 2
 
 
