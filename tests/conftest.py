@@ -173,3 +173,17 @@ def built_postgres(small_dataset, small_vars, tmp_path_factory) -> BuiltWarehous
 def built(request) -> BuiltWarehouse:
     """The small dataset built by dbt, once per warehouse: tests using it run on both."""
     return request.getfixturevalue(f"built_{request.param}")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session (Playwright's sync API allows one running instance)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_dashboard_browser import CHROMIUM_ARGS, ensure_chromium
+
+    executable = ensure_chromium()
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -170,34 +170,29 @@ def test_exposures_file_lists_only_existing_marts():
 
 
 @pytest.mark.browser
-def test_static_site_renders_a_mart_offline(docs, tmp_path):
+def test_static_site_renders_a_mart_offline(docs, browser, tmp_path):
     """Open the file in Chromium with every network request refused: the dim_users page still renders."""
-    from playwright.sync_api import sync_playwright
+    from tests.test_dashboard_browser import SCREENSHOTS
 
-    from tests.test_dashboard_browser import CHROMIUM_ARGS, SCREENSHOTS, ensure_chromium
-
-    executable = ensure_chromium()
     blocked: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1600})
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
 
-        def refuse(route) -> None:
-            blocked.append(route.request.url)
-            route.abort()
+    def refuse(route) -> None:
+        blocked.append(route.request.url)
+        route.abort()
 
-        page.route(re.compile(r"^https?://"), refuse)
-        page.goto(docs["site"].as_uri() + f"#!/model/model.{PROJECT}.dim_users")
-        page.get_by_text("One row per user", exact=False).first.wait_for(timeout=60_000)
-        body = page.inner_text("body")
-        assert "dim_users" in body
-        node = docs["manifest"]["nodes"][f"model.{PROJECT}.dim_users"]
-        assert node["description"].split(".")[0].strip() in body
-        assert "acquisition_channel" in body  # the columns table
-        assert "Depends On" in body or "Referenced By" in body  # the lineage section
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "docs_dim_users.png"), full_page=True)
-        browser.close()
+    page.route(re.compile(r"^https?://"), refuse)
+    page.goto(docs["site"].as_uri() + f"#!/model/model.{PROJECT}.dim_users")
+    page.get_by_text("One row per user", exact=False).first.wait_for(timeout=60_000)
+    body = page.inner_text("body")
+    assert "dim_users" in body
+    node = docs["manifest"]["nodes"][f"model.{PROJECT}.dim_users"]
+    assert node["description"].split(".")[0].strip() in body
+    assert "acquisition_channel" in body  # the columns table
+    assert "Depends On" in body or "Referenced By" in body  # the lineage section
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "docs_dim_users.png"), full_page=True)
+    page.close()
     assert errors == []

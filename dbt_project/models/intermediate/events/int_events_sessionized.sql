@@ -1,6 +1,7 @@
 {#-
     One row per distinct event, with the session it belongs to.
-    When the source reports sessions (raw.sessions has rows), events keep the tracker's session_id.
+    When the source reports sessions (raw.sessions has rows), events keep the tracker's session_id (and no
+    window runs).
     When raw.sessions is empty, sessions are derived per user: an event more than
     var('session_timeout_minutes') after the user's previous event starts a new session
     (a gap of exactly the timeout stays in the session). Derived ids are '<user_id>-s<n>'.
@@ -42,6 +43,36 @@ session_source as (
 
 ),
 
+events_with_reported_sessions as (
+
+    select
+        events.event_id,
+        events.user_id,
+        events.session_id,
+        events.event_name,
+        events.device,
+        events.properties,
+        events.amount,
+        false as is_session_derived,
+        events.occurred_at,
+        events.occurred_at_local,
+        events.loaded_at
+    from events
+    cross join session_source
+    where session_source.has_raw_sessions
+
+),
+
+events_to_sessionize as (
+
+    {#- Empty when the source reports sessions, so the window sorts below cost nothing then. #}
+    select events.*
+    from events
+    cross join session_source
+    where not session_source.has_raw_sessions
+
+),
+
 events_with_previous as (
 
     select
@@ -50,7 +81,7 @@ events_with_previous as (
             partition by user_id
             order by occurred_at, event_id
         ) as previous_occurred_at
-    from events
+    from events_to_sessionize
 
 ),
 
@@ -80,25 +111,29 @@ sessions_numbered as (
 
 ),
 
-final as (
+events_with_derived_sessions as (
 
     select
-        sessions_numbered.event_id,
-        sessions_numbered.user_id,
-        case
-            when session_source.has_raw_sessions then sessions_numbered.session_id
-            else sessions_numbered.user_id || '-s' || cast(sessions_numbered.session_number as {{ dbt.type_string() }})
-        end as session_id,
-        sessions_numbered.event_name,
-        sessions_numbered.device,
-        sessions_numbered.properties,
-        sessions_numbered.amount,
-        not session_source.has_raw_sessions as is_session_derived,
-        sessions_numbered.occurred_at,
-        sessions_numbered.occurred_at_local,
-        sessions_numbered.loaded_at
+        event_id,
+        user_id,
+        user_id || '-s' || cast(session_number as {{ dbt.type_string() }}) as session_id,
+        event_name,
+        device,
+        properties,
+        amount,
+        true as is_session_derived,
+        occurred_at,
+        occurred_at_local,
+        loaded_at
     from sessions_numbered
-    cross join session_source
+
+),
+
+final as (
+
+    select * from events_with_reported_sessions
+    union all
+    select * from events_with_derived_sessions
 
 )
 
