@@ -28,6 +28,7 @@ help:
 # The virtual environment, rebuilt when requirements.txt changes. uv installs the pinned set fast; pip is the fallback.
 $(VENV)/.installed: requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip --version >/dev/null 2>&1 || $(PY) -m ensurepip >/dev/null
 	@$(PY) -m pip install -q --disable-pip-version-check uv \
 		&& $(VENV)/bin/uv pip install -q --python $(PY) -r requirements.txt \
 		|| $(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
