@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline.dbt import load_vars, run_dbt  # noqa: E402
+from warehouse.connections import ensure_pg_database  # noqa: E402
 
 # users -> events: the saas scenario gives roughly 50-90 events per user over a year.
 SCALES = {"default": 10_000, "10m": 150_000}
@@ -55,7 +56,7 @@ def main() -> int:
                     kwargs: dict = {"duckdb_path": tmp / f"{scale}.duckdb"}
                 else:
                     kwargs = {"pg_database": "growth_bench"}
-                    _recreate_pg("growth_bench")
+                    ensure_pg_database("growth_bench", recreate=True)
                 counts = load(out, target=target, **kwargs)
                 start = time.perf_counter()
                 run_dbt(
@@ -74,23 +75,6 @@ def main() -> int:
                     flush=True,
                 )
     return 0
-
-
-def _recreate_pg(name: str) -> None:
-    import os
-
-    import psycopg
-
-    with psycopg.connect(
-        host=os.environ.get("PGHOST", "127.0.0.1"),
-        port=int(os.environ.get("PGPORT", "5432")),
-        user=os.environ.get("PGUSER", "postgres"),
-        password=os.environ.get("PGPASSWORD") or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
 
 
 if __name__ == "__main__":

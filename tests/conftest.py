@@ -129,6 +129,7 @@ def small_vars(small_dataset) -> dict[str, Any]:
 
 
 def _build(target: str, data_dir: Path, vars: dict[str, Any], tmp: Path) -> BuiltWarehouse:
+    from warehouse.connections import ensure_pg_database
     from warehouse.load import load
 
     if target == "duckdb":
@@ -137,26 +138,11 @@ def _build(target: str, data_dir: Path, vars: dict[str, Any], tmp: Path) -> Buil
     else:
         require_postgres()
         duckdb_path, pg_database = None, pg_test_database()
-        _recreate_pg_database(pg_database)
+        ensure_pg_database(pg_database, recreate=True)
         load(data_dir, target="postgres", pg_database=pg_database)
     built = BuiltWarehouse(target, duckdb_path, pg_database, vars, data_dir)
     built.dbt(["build"], tmp)
     return built
-
-
-def _recreate_pg_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(
-        host=os.environ.get("PGHOST", "127.0.0.1"),
-        port=int(os.environ.get("PGPORT", "5432")),
-        user=os.environ.get("PGUSER", "postgres"),
-        password=os.environ.get("PGPASSWORD") or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
 
 
 @pytest.fixture(scope="session")
