@@ -23,7 +23,8 @@ import pandas as pd
 import pytest
 
 from pipeline.dbt import load_vars
-from tests.conftest import BuiltWarehouse, _recreate_pg_database, pg_test_database, require_postgres
+from tests.conftest import BuiltWarehouse, pg_test_database, require_postgres
+from warehouse.connections import ensure_pg_database
 
 INCIDENT_SCENARIO = {"scenario": "saas", "seed": 7, "users": 6000, "days": 60, "start_date": date(2025, 1, 6)}
 MAX_OTHER_ANOMALY_DAYS = 5
@@ -74,7 +75,7 @@ def incident_built(request, tmp_path_factory) -> BuiltWarehouse:
     else:
         require_postgres()
         duckdb_path, pg_database = None, f"{pg_test_database()}_incident"
-        _recreate_pg_database(pg_database)
+        ensure_pg_database(pg_database, recreate=True)
         load(data_dir, target="postgres", pg_database=pg_database)
     built = BuiltWarehouse(target, duckdb_path, pg_database, load_vars(data_dir / "dbt_vars.yml"), data_dir)
     built.dbt(["run", "--select", "+metric_anomalies"], tmp)
