@@ -131,11 +131,22 @@ def generated_dataset(folder: Path, events: int) -> dict[str, int]:
     return {name: pq.ParquetFile(out / f"{name}.parquet").metadata.num_rows for name in TABLES}
 
 
-def timed_load(data: Path, **kwargs: object) -> tuple[dict[str, int], float, float]:
-    """(rows per table, wall seconds, CPU seconds of this process)."""
-    started, cpu = time.perf_counter(), time.process_time()
-    counts = load(data, **kwargs)
-    return counts, time.perf_counter() - started, time.process_time() - cpu
+def timed_load(data: Path, repeat: int = 1, **kwargs: object) -> tuple[dict[str, int], float, float]:
+    """(rows per table, median wall seconds, CPU seconds of this process in that run) over ``repeat`` loads.
+
+    Each load after the first is a reload (the loader empties and refills the tables), which is what a user
+    re-running the pipeline does; the median keeps one slow run (a checkpoint, a neighbour's burst) from deciding.
+    """
+    runs = []
+    for _ in range(repeat):
+        started, cpu = time.perf_counter(), time.process_time()
+        counts = load(data, **kwargs)
+        runs.append((time.perf_counter() - started, time.process_time() - cpu))
+    runs.sort()
+    if repeat > 1:
+        print(f"  {kwargs.get('target')} runs: " + ", ".join(f"{wall:.1f} s" for wall, _ in runs), flush=True)
+    wall, cpu = runs[len(runs) // 2]
+    return counts, wall, cpu
 
 
 class ServerCpu:
@@ -220,6 +231,7 @@ def main() -> int:
     parser.add_argument(
         "--synthetic", action="store_true", help="synthetic events (numpy) instead of the data_generation simulator"
     )
+    parser.add_argument("--repeat", type=int, default=3, help="loads per warehouse; the median is reported")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--pg-database", default=os.environ.get("PG_BENCH_DATABASE", "growth_analytics_bench"))
     args = parser.parse_args()
@@ -239,12 +251,12 @@ def main() -> int:
         )
 
         rates: dict[str, float] = {}
-        loaded, wall, cpu = timed_load(data, target="duckdb", duckdb_path=tmp / "bench.duckdb")
+        loaded, wall, cpu = timed_load(data, args.repeat, target="duckdb", duckdb_path=tmp / "bench.duckdb")
         assert loaded == counts, (loaded, counts)
         rates["duckdb"] = total / wall
         size = (tmp / "bench.duckdb").stat().st_size / 1e6
         print(
-            f"duckdb:   {wall:6.1f} s {rates['duckdb']:>12,.0f} rows/s (target >= 2,000,000);"
+            f"duckdb:   {wall:6.1f} s (median) {rates['duckdb']:>12,.0f} rows/s (target >= 2,000,000);"
             f" {cpu:.1f} s CPU in this process, file {size:,.0f} MB"
         )
 
@@ -254,13 +266,13 @@ def main() -> int:
         else:
             ensure_pg_database(args.pg_database, recreate=True)
             with ServerCpu(args.pg_database) as server:
-                loaded, wall, cpu = timed_load(data, target="postgres", pg_database=args.pg_database)
+                loaded, wall, cpu = timed_load(data, args.repeat, target="postgres", pg_database=args.pg_database)
             assert loaded == counts, (loaded, counts)
             rates["postgres"] = total / wall
-            server_cpu = f"{server.seconds:.1f} s" if server.seconds is not None else "unknown"
+            server_cpu = f"{server.seconds / args.repeat:.1f} s" if server.seconds is not None else "unknown"
             print(
-                f"postgres: {wall:6.1f} s {rates['postgres']:>12,.0f} rows/s (target >= 700,000);"
-                f" CPU: {cpu:.1f} s in this process, {server_cpu} in the server backend"
+                f"postgres: {wall:6.1f} s (median) {rates['postgres']:>12,.0f} rows/s (target >= 700,000);"
+                f" CPU: {cpu:.1f} s in this process, {server_cpu} in the server backend (per load)"
             )
 
         sample = pq.read_table(data / "events.parquet").slice(0, args.baseline_rows)

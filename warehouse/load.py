@@ -278,6 +278,9 @@ def _write_duckdb(
 ) -> dict[str, int]:
     path.parent.mkdir(parents=True, exist_ok=True)
     home = staging.execute("select current_database()").fetchone()[0]
+    # The loader prints its own progress; raw tables have no order to keep, so DuckDB may insert in parallel.
+    staging.execute("set enable_progress_bar = false")
+    staging.execute("set preserve_insertion_order = false")
     staging.execute(f"attach {_sql_string(str(path))} as wh")
     counts: dict[str, int] = {}
     try:
@@ -313,6 +316,8 @@ def _write_duckdb(
     finally:
         staging.execute(f"use {home}")
         staging.execute("detach wh")
+        staging.execute("reset preserve_insertion_order")
+        staging.execute("reset enable_progress_bar")
     return counts
 
 
@@ -386,9 +391,13 @@ def _write_postgres(
                 # A cursor of its own: the staging connection may still hold a finished statement's result.
                 reader = staging.cursor().sql(sources[name]).to_arrow_reader(COPY_BATCH_ROWS)
                 # Binary COPY (the server skips text parsing), sent by a queued writer on a thread of its own
-                # so that the next batch is encoded here while the server stores this one.
+                # so that the next batch is encoded here while the server stores this one. In replace mode the
+                # table was truncated in this transaction, so FREEZE may write the rows already frozen: no
+                # second pass to set hint bits or freeze them later (other sessions see them only after commit,
+                # as ever; a reader whose snapshot predates the commit would see them too, harmless for raw).
+                options = "format binary, freeze" if mode == "replace" else "format binary"
                 with cur.copy(
-                    f"copy {into} ({cols}) from stdin with (format binary)", writer=QueuedLibpqWriter(cur)
+                    f"copy {into} ({cols}) from stdin with ({options})", writer=QueuedLibpqWriter(cur)
                 ) as copy:
                     for chunk in _copy_chunks(reader, table):
                         copy.write(chunk)
