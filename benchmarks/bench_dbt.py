@@ -11,6 +11,7 @@ Target (issue 3): the ~10-million-event warehouse builds in under 2 minutes on D
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -30,6 +31,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", nargs="+", choices=sorted(SCALES), default=["default", "10m"])
     parser.add_argument("--targets", nargs="+", choices=["duckdb", "postgres"], default=["duckdb", "postgres"])
+    parser.add_argument("--slowest", type=int, default=8, help="list this many slowest models and tests per build")
     parser.add_argument("--users-10m", type=int, default=SCALES["10m"], help="users for the ~10M-event scale")
     args = parser.parse_args()
     SCALES["10m"] = args.users_10m
@@ -74,7 +76,18 @@ def main() -> int:
                     f"  target={target:<8} {seconds:7.1f} s",
                     flush=True,
                 )
+                print_slowest(tmp / "target" / "run_results.json", args.slowest)
     return 0
+
+
+def print_slowest(run_results: Path, count: int) -> None:
+    """The nodes that took longest (dbt's own timing), so a slow build says where its time went."""
+    if count <= 0 or not run_results.is_file():
+        return
+    results = json.loads(run_results.read_text())["results"]
+    results.sort(key=lambda r: r.get("execution_time") or 0, reverse=True)
+    for r in results[:count]:
+        print(f"    {r['execution_time']:6.1f} s  {r['unique_id']}", flush=True)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from bench_dbt import print_slowest  # noqa: E402 - benchmarks/ is the script's folder, first on sys.path
+
 from warehouse.connections import drop_pg_database, ensure_pg_database  # noqa: E402
 from warehouse.importer import import_events  # noqa: E402
 
@@ -30,6 +32,7 @@ def main() -> int:
     parser.add_argument("--pg-database", default="growth_analytics_bench")
     parser.add_argument("--repeat", type=int, default=1, help="run the import this many times (best is shown)")
     parser.add_argument("--build", action="store_true", help="then time a full dbt build on the imported data")
+    parser.add_argument("--slowest", type=int, default=8, help="with --build, list this many slowest dbt nodes")
     args = parser.parse_args()
 
     import pandas  # noqa: F401 - DuckDB's Arrow scan imports it; load it before the clock starts
@@ -70,6 +73,7 @@ def main() -> int:
                 capture=True,
             )
             print(f"full dbt build on {args.target}: {time.perf_counter() - started:.1f} s (target < 60 s on DuckDB)")
+            print_slowest(Path(tmp) / "target" / "run_results.json", args.slowest)
         if args.target == "postgres":
             drop_pg_database(args.pg_database)
     return 0

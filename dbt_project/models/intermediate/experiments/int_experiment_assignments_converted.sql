@@ -2,7 +2,10 @@
     One row per experiment per assigned user: whether the user did the experiment's goal event within its
     conversion window after assignment (assigned_at <= occurred_at < assigned_at + conversion_window_days).
     is_window_complete is false when the window runs past the last event in the data.
+    A table: it joins assignments to every event, and its tests would repeat that join on a view.
 -#}
+{{ config(materialized='table') }}
+
 with
 
 assignments as (

@@ -1,12 +1,17 @@
 {#-
     One row per revenue-bearing transaction, signed: succeeded charges count positive, succeeded refunds
-    negative. var('revenue_source') picks where revenue comes from: 'payments' (raw.payments) or 'events'
-    (the amount on events named in var('revenue_events')). Only the chosen source is read.
+    negative. var('revenue_source') picks where revenue comes from: 'payments' (raw.payments), 'events'
+    (the amount on events named in var('revenue_events')) or 'none' (a business without revenue, such as the
+    health programme: no rows, so every revenue mart is zeros and nulls). Only the chosen source is read.
 -#}
 {%- set revenue_source = var('revenue_source', 'payments') -%}
-{%- if revenue_source not in ('payments', 'events') -%}
-    {{ exceptions.raise_compiler_error("var('revenue_source') must be 'payments' or 'events', got '" ~ revenue_source ~ "'") }}
+{%- if revenue_source not in ('payments', 'events', 'none') -%}
+    {{ exceptions.raise_compiler_error("var('revenue_source') must be 'payments', 'events' or 'none', got '" ~ revenue_source ~ "'") }}
 {%- endif -%}
+{#- Both sources are parents whatever the var says: the DAG (and so the build order, and the unit tests that feed
+    either source) must not depend on a var. -#}
+-- depends_on: {{ ref('stg_raw__payments') }}
+-- depends_on: {{ ref('stg_raw__events') }}
 
 with
 
@@ -55,7 +60,11 @@ revenue_events as (
         occurred_at_local
     from {{ ref('stg_raw__events') }}
     where
+        {% if revenue_source == 'none' -%}
+        1 = 0
+        {%- else -%}
         event_name in ({{ sql_string_list(var('revenue_events'), "var('revenue_events')") }})
+        {%- endif %}
         and amount is not null
 
 ),

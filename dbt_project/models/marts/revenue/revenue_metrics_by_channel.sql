@@ -6,6 +6,9 @@
     one acquisition channel), so revenue_metrics is the sum of this model's counts per month.
 -#}
 {%- set revenue_source = var('revenue_source', 'payments') -%}
+{#- Both churn sources are parents whatever the var says, so the build order does not depend on a var. -#}
+-- depends_on: {{ ref('mrr_customer_months') }}
+-- depends_on: {{ ref('customer_revenue_months') }}
 
 with
 

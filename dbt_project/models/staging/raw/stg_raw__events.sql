@@ -1,7 +1,11 @@
 {#-
     Trackers resend events: the same event_id can arrive more than once. Keep the first delivery
     (earliest loaded_at) of each event_id, so every downstream count is of distinct events.
+    A table, unlike the other staging models: the deduplication is a window over every raw event, and its
+    readers (sessionisation, revenue, experiments) and its own tests would each repeat it on a view.
 -#}
+{{ config(materialized='table') }}
+
 with
 
 source as (
