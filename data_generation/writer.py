@@ -134,27 +134,30 @@ def _write_all(sim: Simulation, folder: Path, progress: Progress) -> dict[str, i
         with _writer(folder / f"{name}.parquet", name) as w:
             w.write_table(table, row_group_size=ROW_GROUP_ROWS)
         counts[name] = table.num_rows
-    events_w = _writer(folder / "events.parquet", "events")
-    sessions_w = _writer(folder / "sessions.parquet", "sessions")
+    writers = {name: _writer(folder / f"{name}.parquet", name) for name in ("events", "sessions")}
     rows = {"events": 0, "sessions": 0}
 
-    def write_block(events: pa.Table, sessions: pa.Table) -> None:
-        events_w.write_table(events, row_group_size=ROW_GROUP_ROWS)
-        sessions_w.write_table(sessions, row_group_size=ROW_GROUP_ROWS)
-        rows["events"] += events.num_rows
-        rows["sessions"] += sessions.num_rows
+    def write_block(name: str, table: pa.Table) -> None:
+        writers[name].write_table(table, row_group_size=ROW_GROUP_ROWS)
+        rows[name] += table.num_rows
 
+    # One writer thread per file, so each file's blocks stay in order (byte-identical output) while the two
+    # files are compressed side by side; above all once generation has finished and only writing is left.
     pending: deque[Future] = deque()
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet-writer") as pool:
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="events-writer") as events_pool,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="sessions-writer") as sessions_pool,
+        ):
             for events, sessions in sim.batches(progress):
-                while len(pending) >= MAX_PENDING_BLOCKS:
+                while len(pending) >= 2 * MAX_PENDING_BLOCKS:
                     pending.popleft().result()
-                pending.append(pool.submit(write_block, events, sessions))
+                pending.append(events_pool.submit(write_block, "events", events))
+                pending.append(sessions_pool.submit(write_block, "sessions", sessions))
             while pending:
                 pending.popleft().result()
     finally:
-        events_w.close()
-        sessions_w.close()
+        for writer in writers.values():
+            writer.close()
     counts.update(rows)
     return {name: counts[name] for name in TABLES}
