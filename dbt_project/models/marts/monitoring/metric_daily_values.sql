@@ -48,43 +48,22 @@ last_day as (
 
 daily_counts as (
 
+    {% for metric in ['signups', 'dau', 'revenue'] -%}
     select
         daily_metrics.date_day as metric_date,
-        'signups' as metric_name,
+        '{{ metric }}' as metric_name,
         cast(null as {{ dbt.type_string() }}) as step_name,
-        cast(daily_metrics.signups as double precision) as metric_value,
+        cast(daily_metrics.{{ metric }} as double precision) as metric_value,
         cast(null as {{ dbt.type_bigint() }}) as numerator,
         cast(null as {{ dbt.type_bigint() }}) as denominator,
         daily_metrics.date_day < last_day.last_date as is_complete
     from daily_metrics
     cross join last_day
-
+    {% if not loop.last %}
     union all
 
-    select
-        daily_metrics.date_day as metric_date,
-        'dau' as metric_name,
-        cast(null as {{ dbt.type_string() }}) as step_name,
-        cast(daily_metrics.dau as double precision) as metric_value,
-        cast(null as {{ dbt.type_bigint() }}) as numerator,
-        cast(null as {{ dbt.type_bigint() }}) as denominator,
-        daily_metrics.date_day < last_day.last_date as is_complete
-    from daily_metrics
-    cross join last_day
-
-    union all
-
-    select
-        daily_metrics.date_day as metric_date,
-        'revenue' as metric_name,
-        cast(null as {{ dbt.type_string() }}) as step_name,
-        cast(daily_metrics.revenue as double precision) as metric_value,
-        cast(null as {{ dbt.type_bigint() }}) as numerator,
-        cast(null as {{ dbt.type_bigint() }}) as denominator,
-        daily_metrics.date_day < last_day.last_date as is_complete
-    from daily_metrics
-    cross join last_day
-
+    {% endif -%}
+    {%- endfor %}
 ),
 
 step_conversions as (

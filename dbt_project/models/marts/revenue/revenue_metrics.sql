@@ -38,12 +38,7 @@ ratios as (
 
     select
         *,
-        {{ safe_divide('revenue', 'active_users') }} as arpu,
-        {{ safe_divide('revenue', 'paying_users') }} as arppu,
-        {{ safe_divide('churned_customers', 'customers_start') }} as customer_churn_rate,
-        {{ safe_divide('churned_revenue', 'churn_base_revenue') }} as revenue_churn_rate,
-        {{ safe_divide('failed_charge_attempts', 'charge_attempts') }} as payment_failure_rate,
-        {{ safe_divide('recovered_charges', 'failed_first_attempts') }} as recovered_after_retry_rate
+        {{ revenue_ratio_columns() }}
     from totals
 
 ),
