@@ -10,6 +10,8 @@ SEED ?= 42
 USERS ?= 10000
 DAYS ?= 365
 PYTEST_ARGS ?=
+QUIET ?=
+RUN_FLAGS := $(if $(strip $(QUIET)),--quiet,)
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DUCKDB_PATH ?= $(CURDIR)/data/warehouse.duckdb
@@ -18,11 +20,11 @@ export DUCKDB_PATH ?= $(CURDIR)/data/warehouse.duckdb
 
 help:
 	@echo "make run        set up, generate SCENARIO (saas), load DuckDB, dbt build, dbt docs"
-	@echo "                (make run SCENARIO=ecommerce | DATA=examples/heymax/mapping.yml | TARGET=postgres)"
+	@echo "                (make run SCENARIO=ecommerce | DATA=examples/heymax/mapping.yml | TARGET=postgres | QUIET=1)"
 	@echo "make test       set up and run the whole test suite (DuckDB and PostgreSQL)"
 	@echo "make docs       rebuild the static dbt docs site (data/docs/index.html)"
-	@echo "make dashboard  open the Streamlit dashboard on the marts"
-	@echo "make report     write the weekly growth report (reports/weekly_growth.html)"
+	@echo "make dashboard  open the Streamlit dashboard on the marts (TARGET=postgres to read PostgreSQL)"
+	@echo "make report     write the weekly growth report (reports/weekly_growth.html; TARGET=postgres too)"
 	@echo "make bench      run the benchmarks (large scale; minutes)"
 
 # The virtual environment, rebuilt when requirements.txt changes. uv installs the pinned set fast; pip is the fallback.
@@ -38,9 +40,9 @@ setup: $(VENV)/.installed
 
 run: setup
 ifeq ($(strip $(DATA)),)
-	$(PY) -m pipeline run --scenario $(SCENARIO) --target $(TARGET) --seed $(SEED) --users $(USERS) --days $(DAYS)
+	$(PY) -m pipeline run --scenario $(SCENARIO) --target $(TARGET) --seed $(SEED) --users $(USERS) --days $(DAYS) $(RUN_FLAGS)
 else
-	$(PY) -m pipeline run --data $(DATA) --target $(TARGET)
+	$(PY) -m pipeline run --data $(DATA) --target $(TARGET) $(RUN_FLAGS)
 endif
 
 test: setup
@@ -50,10 +52,11 @@ docs: setup
 	$(PY) -m pipeline docs --target $(TARGET) --vars-file $(if $(DATA),$(DATA),data/generated/$(SCENARIO)/dbt_vars.yml)
 
 dashboard: setup
-	$(VENV)/bin/streamlit run dashboard/app.py --server.headless true --client.toolbarMode viewer
+	DASHBOARD_WAREHOUSE=$(TARGET) $(VENV)/bin/streamlit run dashboard/app.py --server.headless true \
+		--client.toolbarMode viewer --browser.gatherUsageStats false
 
 report: setup
-	$(PY) -m report --output reports/weekly_growth.html
+	DASHBOARD_WAREHOUSE=$(TARGET) $(PY) -m report --output reports/weekly_growth.html
 
 bench: setup
 	$(PY) benchmarks/run_all.py

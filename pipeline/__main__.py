@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         _done(t, ", ".join(f"{k} {v:,}" for k, v in counts.items()))
         vars = load_vars(out / "dbt_vars.yml")
     t = _stage("dbt build")
-    run_dbt(["build"], target=args.target, vars=vars)
+    run_dbt(["build"], target=args.target, vars=vars, capture=args.quiet)  # quiet: dbt's log only on failure
     _done(t)
     docs_path = None
     if not args.skip_docs:
@@ -114,15 +114,19 @@ def run(args: argparse.Namespace) -> int:
         docs_path = build_docs(args.target, vars)
         _done(t, str(docs_path))
     print()
-    print("Ready.")
+    dataset = f"your events ({args.data})" if args.data else f"scenario {args.scenario}"
+    print(f"Ready: {dataset} is built. Each run replaces what the warehouse held.")
     if args.target == "duckdb":
         print(f"  Warehouse:  {env['DUCKDB_PATH']}  (schemas raw, staging, intermediate, marts)")
     else:
         print(f"  Warehouse:  PostgreSQL database {env.get('PGDATABASE', 'growth_analytics')} (schema marts)")
     if docs_path:
         print(f"  dbt docs:   file://{docs_path}  (opens offline)")
-    print("  Dashboard:  make dashboard   then open http://localhost:8501")
-    print("  Report:     make report      writes reports/weekly_growth.html")
+    on_target = "" if args.target == "duckdb" else f" TARGET={args.target}"
+    print(f"  Dashboard:  make dashboard{on_target}   then open http://localhost:8501")
+    print(f"  Report:     make report{on_target}      writes reports/weekly_growth.html")
+    docs_vars = f" DATA={args.data}" if args.data else (f" SCENARIO={args.scenario}" if args.scenario != "saas" else "")
+    print(f"  Docs again: make docs{on_target}{docs_vars}")
     return 0
 
 

@@ -705,3 +705,25 @@ def test_summary_line_reads_read_equals_loaded_plus_rejected(duck, tmp_path):
     buf = io.StringIO()
     print(summary, file=buf)
     assert "read 5 = loaded 4 + rejected 1" in buf.getvalue()
+
+
+def test_input_paths_expand_environment_variables_with_defaults(tmp_path, monkeypatch):
+    """The example mappings find the shared datasets through ${SHARED_DATASETS:-<default>}."""
+    from warehouse.importer import expand_env
+
+    monkeypatch.delenv("GA_TEST_ROOT", raising=False)
+    assert expand_env("${GA_TEST_ROOT:-../data}/a.csv") == "../data/a.csv"
+    assert expand_env("$GA_TEST_ROOT/a.csv") == "$GA_TEST_ROOT/a.csv"  # unset, no default: left as written
+    monkeypatch.setenv("GA_TEST_ROOT", str(tmp_path))
+    assert expand_env("${GA_TEST_ROOT:-../data}/a.csv") == f"{tmp_path}/a.csv"
+    assert expand_env("$GA_TEST_ROOT/a.csv") == f"{tmp_path}/a.csv"
+
+    # The example mappings resolve to the variable's folder when it is set, and beside the clone when not.
+    monkeypatch.setenv("SHARED_DATASETS", str(tmp_path / "elsewhere"))
+    assert read_mapping(EXAMPLES / "heymax" / "mapping.yml")["input"]["path"] == (
+        tmp_path / "elsewhere" / "heymax" / "event_stream.csv"
+    )
+    monkeypatch.delenv("SHARED_DATASETS")
+    assert read_mapping(EXAMPLES / "send_a_tree" / "mapping.yml")["input"]["path"] == (
+        REPO_ROOT.parent / "shared" / "datasets" / "send_a_tree" / "data-completed"
+    )

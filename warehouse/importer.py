@@ -195,11 +195,30 @@ def _fields(value: Any, allowed: tuple[str, ...], path: Path, key: str, extra: t
     return out
 
 
+ENV_REFERENCE = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}|\$(\w+)")
+
+
+def expand_env(text: str) -> str:
+    """``$VAR`` and ``${VAR}`` from the environment, and ``${VAR:-default}`` (the default when VAR is unset or
+    empty), as in a shell. A reference to an unset variable without a default is left as written."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(3)
+        found = os.environ.get(name)
+        if found:
+            return found
+        if match.group(2) is not None:
+            return match.group(2)
+        return match.group(0)
+
+    return ENV_REFERENCE.sub(value, text)
+
+
 def _input_spec(value: Any, base: Path, path: Path, key: str) -> dict[str, Any]:
     spec = _check_keys(value, INPUT_KEYS, path, key)
     if "path" not in spec or not isinstance(spec["path"], str):
         raise MappingError(f"{_where(path, key)}: path (a file or folder, relative to the mapping) is required")
-    location = Path(os.path.expandvars(spec["path"])).expanduser()
+    location = Path(expand_env(spec["path"])).expanduser()
     location = location if location.is_absolute() else (base / location)
     location = Path(os.path.normpath(location))
     pattern = spec.get("pattern")
