@@ -128,18 +128,25 @@ def small_vars(small_dataset) -> dict[str, Any]:
     return load_vars(small_dataset / "dbt_vars.yml")
 
 
-def _build(target: str, data_dir: Path, vars: dict[str, Any], tmp: Path) -> BuiltWarehouse:
+def fresh_warehouse(target: str, tmp: Path, pg_suffix: str = "") -> tuple[Path | None, str | None]:
+    """(duckdb_path, pg_database) of an empty warehouse: a DuckDB file in ``tmp``, or the PostgreSQL test
+    database ``<PG_TEST_DATABASE><pg_suffix>`` dropped and created anew (skips, or fails under CI, without a server).
+    Each suite that keeps its own PostgreSQL build alive passes its own suffix."""
+    if target == "duckdb":
+        return tmp / "warehouse.duckdb", None
     from warehouse.connections import ensure_pg_database
+
+    require_postgres()
+    pg_database = f"{pg_test_database()}{pg_suffix}"
+    ensure_pg_database(pg_database, recreate=True)
+    return None, pg_database
+
+
+def _build(target: str, data_dir: Path, vars: dict[str, Any], tmp: Path) -> BuiltWarehouse:
     from warehouse.load import load
 
-    if target == "duckdb":
-        duckdb_path, pg_database = tmp / "warehouse.duckdb", None
-        load(data_dir, target="duckdb", duckdb_path=duckdb_path)
-    else:
-        require_postgres()
-        duckdb_path, pg_database = None, pg_test_database()
-        ensure_pg_database(pg_database, recreate=True)
-        load(data_dir, target="postgres", pg_database=pg_database)
+    duckdb_path, pg_database = fresh_warehouse(target, tmp)
+    load(data_dir, target=target, duckdb_path=duckdb_path, pg_database=pg_database)
     built = BuiltWarehouse(target, duckdb_path, pg_database, vars, data_dir)
     built.dbt(["build"], tmp)
     return built

@@ -23,8 +23,7 @@ import pandas as pd
 import pytest
 
 from pipeline.dbt import load_vars
-from tests.conftest import BuiltWarehouse, pg_test_database, require_postgres
-from warehouse.connections import ensure_pg_database
+from tests.conftest import BuiltWarehouse, fresh_warehouse
 
 INCIDENT_SCENARIO = {"scenario": "saas", "seed": 7, "users": 6000, "days": 60, "start_date": date(2025, 1, 6)}
 MAX_OTHER_ANOMALY_DAYS = 5
@@ -69,14 +68,8 @@ def incident_built(request, tmp_path_factory) -> BuiltWarehouse:
     target = request.param
     tmp = tmp_path_factory.mktemp(f"incident_{target}")
     data_dir = generate(output=tmp / "saas", quiet=True, **INCIDENT_SCENARIO)
-    if target == "duckdb":
-        duckdb_path, pg_database = tmp / "warehouse.duckdb", None
-        load(data_dir, target="duckdb", duckdb_path=duckdb_path)
-    else:
-        require_postgres()
-        duckdb_path, pg_database = None, f"{pg_test_database()}_incident"
-        ensure_pg_database(pg_database, recreate=True)
-        load(data_dir, target="postgres", pg_database=pg_database)
+    duckdb_path, pg_database = fresh_warehouse(target, tmp, "_incident")
+    load(data_dir, target=target, duckdb_path=duckdb_path, pg_database=pg_database)
     built = BuiltWarehouse(target, duckdb_path, pg_database, load_vars(data_dir / "dbt_vars.yml"), data_dir)
     built.dbt(["run", "--select", "+metric_anomalies"], tmp)
     return built

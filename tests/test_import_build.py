@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.dbt import run_dbt
-from tests.conftest import SHARED_DATASETS, BuiltWarehouse, pg_test_database, require_postgres
+from tests.conftest import SHARED_DATASETS, BuiltWarehouse, fresh_warehouse
 from tests.test_importer import EXAMPLES, example, need_shared, write_mapping
-from warehouse.connections import ensure_pg_database
 from warehouse.importer import import_events, read_mapping
 
 HEYMAX_CSV = SHARED_DATASETS / "heymax" / "event_stream.csv"
@@ -51,12 +50,7 @@ def imported(request, tmp_path_factory) -> tuple[str, BuiltWarehouse, dict]:
     mapping_path = make_slice(tmp)
     mapping = read_mapping(mapping_path)
     vars = dict(mapping["dbt_vars"])
-    if target == "postgres":
-        require_postgres()
-        duckdb_path, pg_database = None, f"{pg_test_database()}_byo"
-        ensure_pg_database(pg_database, recreate=True)
-    else:
-        duckdb_path, pg_database = tmp / "warehouse.duckdb", None
+    duckdb_path, pg_database = fresh_warehouse(target, tmp, "_byo")
     summary = import_events(mapping_path, target=target, duckdb_path=duckdb_path, pg_database=pg_database, quiet=True)
     assert summary.read == summary.loaded + summary.rejected
     # Here the data is under test. Unit tests do not read it; they run in tests/test_dbt_build.py, and

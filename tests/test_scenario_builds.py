@@ -15,8 +15,7 @@ import pytest
 
 from data_generation import generate
 from pipeline.dbt import load_vars
-from tests.conftest import BuiltWarehouse, pg_test_database, require_postgres
-from warehouse.connections import ensure_pg_database
+from tests.conftest import BuiltWarehouse, fresh_warehouse
 from warehouse.load import load
 
 BUILDS = [
@@ -38,12 +37,7 @@ def _build(scenario: str, target: str, tmp_path_factory) -> BuiltWarehouse:
     data = generate(
         scenario=scenario, seed=5, users=1000, days=120, start_date=date(2025, 3, 3), output=tmp / "data", quiet=True
     )
-    if target == "postgres":
-        require_postgres()
-        duckdb_path, pg_database = None, f"{pg_test_database()}_scenario"
-        ensure_pg_database(pg_database, recreate=True)
-    else:
-        duckdb_path, pg_database = tmp / "warehouse.duckdb", None
+    duckdb_path, pg_database = fresh_warehouse(target, tmp, "_scenario")
     load(data, target=target, duckdb_path=duckdb_path, pg_database=pg_database)
     built = BuiltWarehouse(target, duckdb_path, pg_database, load_vars(data / "dbt_vars.yml"), data)
     built.dbt(["build", "--exclude-resource-type", "unit_test"], tmp)
