@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.dbt import run_dbt
 from tests.conftest import SHARED_DATASETS, BuiltWarehouse, fresh_warehouse
 from tests.test_importer import EXAMPLES, example, need_shared, write_mapping
 from warehouse.importer import import_events, read_mapping
@@ -55,17 +54,8 @@ def imported(request, tmp_path_factory) -> tuple[str, BuiltWarehouse, dict]:
     assert summary.read == summary.loaded + summary.rejected
     # Here the data is under test. Unit tests do not read it; they run in tests/test_dbt_build.py, and
     # tests/test_dbt_graph.py checks that under these mappings' vars every unit test's inputs are built first.
-    run_dbt(
-        ["build", "--exclude-resource-type", "unit_test"],
-        target=target,
-        vars=vars,
-        duckdb_path=duckdb_path,
-        pg_database=pg_database,
-        target_path=tmp / "target",
-        log_path=tmp / "logs",
-        capture=True,
-    )
     built = BuiltWarehouse(target, duckdb_path, pg_database, vars, tmp)
+    built.dbt(["build", "--exclude-resource-type", "unit_test"], tmp)
     return dataset, built, {"summary": summary, "mapping": mapping}
 
 
