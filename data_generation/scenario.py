@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from data_generation.errors import GenerationError, ScenarioError
+from settings.dbt_vars import DbtVarsError, check_dbt_vars
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
@@ -918,25 +919,15 @@ def _parse_referral(
     return Referral(channel, invite, c.positive(m["lead_time_mean_hours"], "referral.lead_time_mean_hours"))
 
 
-_DBT_VAR_KEYS = {
-    "funnel_steps",
-    "funnel_conversion_window_days",
-    "activity_events",
-    "feature_event",
-    "feature_property",
-    "revenue_source",
-    "revenue_events",
-    "retention_days",
-    "session_timeout_minutes",
-    "week_start",
-    "reporting_timezone",
-}
-
-
 def _parse_dbt_vars(
     c: _Checker, raw: Any, funnel: Funnel, events: Mapping[str, EventSpec], revenue: Revenue | None
 ) -> dict[str, Any]:
-    m = c.mapping(raw, "dbt_vars", _DBT_VAR_KEYS, {"funnel_steps", "activity_events", "revenue_source"})
+    """Any var dbt_project.yml declares (checked by settings.dbt_vars), then what must agree with the scenario."""
+    m = c.mapping(raw, "dbt_vars", None, {"funnel_steps", "activity_events", "revenue_source"})
+    try:
+        check_dbt_vars(m, f"invalid scenario file {c.source}")
+    except DbtVarsError as exc:
+        raise ScenarioError(str(exc)) from None
     steps = c.string_list(m["funnel_steps"], "dbt_vars.funnel_steps", 2)
     if steps != funnel.steps:
         raise c.fail("dbt_vars.funnel_steps", f"must equal funnel.steps {list(funnel.steps)}")
@@ -956,6 +947,10 @@ def _parse_dbt_vars(
             raise c.fail("dbt_vars.feature_property", f"event {feature!r} has no property {prop!r} in events")
     if "revenue_events" in m:
         c.string_list(m["revenue_events"], "dbt_vars.revenue_events", 0)
+    if m.get("activation_event") is not None:
+        activation = c.name(m["activation_event"], "dbt_vars.activation_event")
+        if activation not in funnel.steps and activation not in events:
+            raise c.fail("dbt_vars.activation_event", f"{activation!r} is neither a funnel step nor in events")
     out = dict(m)
     out["funnel_steps"] = list(steps)
     out["funnel_conversion_window_days"] = funnel.window_days

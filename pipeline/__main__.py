@@ -15,6 +15,7 @@ from typing import Any
 
 from data_generation.errors import GenerationError
 from pipeline.dbt import REPO_ROOT, TARGETS, DbtError, dbt_env, load_vars, run_dbt
+from settings import SettingsError
 from warehouse.errors import WarehouseError
 
 DATA_DIR = REPO_ROOT / "data"
@@ -142,8 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     except DbtError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except (GenerationError, WarehouseError) as exc:
-        # Bad input (unknown scenario, malformed mapping, unreadable files): one clear line, exit code 2.
+    except (GenerationError, WarehouseError, SettingsError) as exc:
+        # Bad input (unknown scenario, malformed mapping, wrong dbt vars, unreadable files): one line, exit code 2.
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 2

@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from settings.dbt_vars import DbtVarsError, check_dbt_vars
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 TARGETS = ("duckdb", "postgres")
@@ -63,11 +65,13 @@ def run_dbt(
     capture: bool = False,
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``dbt <args>`` in the project directory. Raises DbtError (with dbt's output) on failure."""
+    """Run ``dbt <args>`` in the project directory. Raises DbtError (with dbt's output) on failure.
+
+    ``vars`` are checked against the vars dbt_project.yml declares first (DbtVarsError, nothing run)."""
     cmd = [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     cmd += ["--target", target]
     if vars:
-        cmd += ["--vars", json.dumps(dict(vars), sort_keys=True)]
+        cmd += ["--vars", json.dumps(check_dbt_vars(vars, "dbt vars"), sort_keys=True)]
     if target_path is not None:
         cmd += ["--target-path", str(target_path)]
     if log_path is not None:
@@ -95,12 +99,20 @@ def _tail(text: str | None, lines: int) -> str:
 
 
 def load_vars(path: Path | str | None) -> dict[str, Any]:
-    """dbt vars from a YAML file (the simulator's ``dbt_vars.yml``) or a mapping's ``dbt_vars`` section."""
+    """dbt vars from a YAML file (the simulator's ``dbt_vars.yml``, or a mapping with a ``dbt_vars`` section),
+    checked against the vars dbt_project.yml declares. DbtVarsError (one line) when unreadable or wrong."""
     if path is None:
         return {}
     import yaml
 
-    data = yaml.safe_load(Path(path).read_text()) or {}
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DbtVarsError(f"cannot read the dbt vars file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    except yaml.YAMLError:
+        raise DbtVarsError(f"{path}: not valid YAML") from None
+    if data is None:
+        return {}
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of dbt vars, got {type(data).__name__}")
-    return dict(data.get("dbt_vars", data))
+        raise DbtVarsError(f"{path}: expected a mapping of dbt vars, got {type(data).__name__}")
+    return check_dbt_vars(data.get("dbt_vars", data), str(path))
