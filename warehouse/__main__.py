@@ -1,6 +1,7 @@
-"""Command line: ``python -m warehouse {ddl,load,import}``.
+"""Command line: ``python -m warehouse {ddl,load,import,compare}``.
 
 Exit codes: 0 done, 1 the warehouse failed (nothing changed), 2 bad input or configuration (nothing written).
+``compare`` exits 1 when the two warehouses' marts differ.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from pathlib import Path
 
 from warehouse.errors import WarehouseError
 
-DDL_DIR = Path(__file__).resolve().parent / "ddl"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DDL_DIR = REPO_ROOT / "warehouse" / "ddl"
 
 
 def _add_target_args(parser: argparse.ArgumentParser) -> None:
@@ -30,11 +32,30 @@ def _add_target_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = _non_negative(text)
+    if value != int(value):
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text}")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m warehouse", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    ddl = sub.add_parser("ddl", help="write warehouse/ddl/raw_<dialect>.sql from warehouse/contract.py")
+    ddl = sub.add_parser(
+        "ddl", help="write warehouse/ddl/raw_<dialect>.sql and the dbt sources YAML from warehouse/contract.py"
+    )
     ddl.add_argument("--check", action="store_true", help="only check the files are up to date (exit 1 if not)")
 
     load = sub.add_parser("load", help="load a folder of <table>.parquet into schema raw")
@@ -49,16 +70,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="add to what is in raw instead of replacing it (rows already there are not added again)",
     )
     _add_target_args(imp)
+
+    cmp = sub.add_parser("compare", help="compare two warehouses' marts: same tables, columns and rows (exit 1 if not)")
+    cmp.add_argument("--left", required=True, help="duckdb:<file> or postgres:<database>")
+    cmp.add_argument("--right", required=True, help="duckdb:<file> or postgres:<database>")
+    cmp.add_argument("--schema", default="marts", help="schema to compare (default: marts)")
+    cmp.add_argument("--table", action="append", dest="tables", help="compare only this table (repeatable)")
+    cmp.add_argument("--rel-tol", type=_non_negative, help="relative tolerance for numbers (default 1e-9)")
+    cmp.add_argument("--abs-tol", type=_non_negative, help="absolute tolerance floor (default 1e-12)")
+    cmp.add_argument("--examples", type=_non_negative_int, default=3, help="differing rows shown per table and side")
     return parser
 
 
-def _ddl(check: bool) -> int:
+def generated_files() -> dict[Path, str]:
+    """Every file rendered from warehouse/contract.py, by path: the DDL per dialect and the dbt sources YAML."""
     from warehouse.contract import render_ddl
+    from warehouse.dbt_sources import SOURCES_FILE, render_sources
 
+    files = {DDL_DIR / f"raw_{dialect}.sql": render_ddl(dialect) for dialect in ("duckdb", "postgres")}
+    files[REPO_ROOT / SOURCES_FILE] = render_sources()
+    return files
+
+
+def _ddl(check: bool) -> int:
     stale = []
-    for dialect in ("duckdb", "postgres"):
-        path = DDL_DIR / f"raw_{dialect}.sql"
-        text = render_ddl(dialect)
+    for path, text in generated_files().items():
         if check:
             if not path.is_file() or path.read_text() != text:
                 stale.append(str(path))
@@ -115,6 +151,24 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from warehouse.compare import DEFAULT_ABS_TOL, DEFAULT_REL_TOL, Tolerance, compare_specs
+
+    tolerance = Tolerance(
+        DEFAULT_REL_TOL if args.rel_tol is None else args.rel_tol,
+        DEFAULT_ABS_TOL if args.abs_tol is None else args.abs_tol,
+    )
+    result = compare_specs(args.left, args.right, args.schema, tolerance, args.examples, args.tables)
+    print(f"left:  {result.left}\nright: {result.right}")
+    for table in result.tables:
+        mark = "ok  " if table.equal else "DIFF"
+        print(f"  {mark} {result.schema}.{table.table:<40} {table.left_rows:>12,} | {table.right_rows:>12,} rows")
+    for difference in result.differences():
+        print(difference)
+    print(result.summary())
+    return 0 if result.equal else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -122,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             return _ddl(args.check)
         if args.command == "load":
             return _load(args)
+        if args.command == "compare":
+            return _compare(args)
         return _import(args)
     except WarehouseError as exc:
         print(f"error: {exc}", file=sys.stderr)
