@@ -3,7 +3,7 @@
 This module is the single source of truth for the raw layer. The simulator builds its Arrow
 tables from it, the loader creates tables from the DDL rendered here (``warehouse/ddl/*.sql``
 are generated from it and tested to match), the importer maps a team's own files onto it, and
-the dbt sources describe the same columns.
+the dbt sources YAML is rendered from it too (warehouse/dbt_sources.py).
 
 Conventions
 -----------
@@ -248,11 +248,16 @@ IMPORT_TABLES: dict[str, Table] = {
 }
 
 
-def render_ddl(dialect: str, schema: str = "raw") -> str:
-    """CREATE TABLE statements for every raw table in ``dialect`` ('duckdb' or 'postgres').
+def raw_tables() -> tuple[Table, ...]:
+    """Every table of schema ``raw``: the contract tables (``TABLES``), then the importer's own (``IMPORT_TABLES``).
 
-    Renders the contract tables (``TABLES``) followed by the importer's own tables (``IMPORT_TABLES``).
+    The DDL and the dbt sources (warehouse/dbt_sources.py) are both rendered from this list.
     """
+    return (*TABLES.values(), *IMPORT_TABLES.values())
+
+
+def render_ddl(dialect: str, schema: str = "raw") -> str:
+    """CREATE TABLE statements for every raw table (``raw_tables()``) in ``dialect`` ('duckdb' or 'postgres')."""
     if dialect not in ("duckdb", "postgres"):
         raise ValueError(f"unknown dialect {dialect!r}: expected 'duckdb' or 'postgres'")
     index = 0 if dialect == "duckdb" else 1
@@ -261,7 +266,7 @@ def render_ddl(dialect: str, schema: str = "raw") -> str:
         f"create schema if not exists {schema};",
         "",
     ]
-    for table in (*TABLES.values(), *IMPORT_TABLES.values()):
+    for table in raw_tables():
         out.append(f"-- {table.description}")
         out.append(f"create table if not exists {schema}.{table.name} (")
         lines = []
