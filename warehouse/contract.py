@@ -245,6 +245,22 @@ IMPORT_TABLES: dict[str, Table] = {
         ),
         ("file_name", "line_number"),
     ),
+    "import_files": Table(
+        "import_files",
+        "One row per input file an import read: what identifies that version of the file, and its records."
+        " `--append` skips a file whose dataset, source, name, size and modification time are already here.",
+        (
+            _c("import_id", "string", "The import run that read the file (dataset name and start time).", False),
+            _c("dataset", "string", "The mapping's dataset name.", False),
+            _c("source", "string", "Which input of the mapping: events, or users (their own file).", False),
+            _c("file_name", "string", "Input file, relative to the mapping's input path.", False),
+            _c("size_bytes", "bigint", "File size in bytes when it was read.", False),
+            _c("modified_at", "timestamp", "File modification time when it was read (UTC).", False),
+            _c("records", "bigint", "Records read from the file (loaded + rejected).", False),
+            LOADED_AT,
+        ),
+        ("import_id", "source", "file_name"),
+    ),
 }
 
 

@@ -28,6 +28,7 @@ from warehouse import pgcopy
 from warehouse.connections import connect_postgres, describe_pg, duckdb_path, ensure_pg_database
 from warehouse.contract import IMPORT_TABLES, LOGICAL_TYPES, TABLES, Table, render_ddl
 from warehouse.errors import InputError, WarehouseError
+from warehouse.sql import sql_string as _sql_string
 
 ALL_TABLES: dict[str, Table] = {**TABLES, **IMPORT_TABLES}
 TARGETS = ("duckdb", "postgres")
@@ -136,10 +137,6 @@ def database_errors() -> tuple[type[BaseException], ...]:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def parquet_sources(input_dir: Path, dialect: str) -> dict[str, str]:

@@ -126,3 +126,15 @@ create table if not exists raw.import_rejects (
     raw_line varchar,
     loaded_at timestamp not null
 );
+
+-- One row per input file an import read: what identifies that version of the file, and its records. `--append` skips a file whose dataset, source, name, size and modification time are already here.
+create table if not exists raw.import_files (
+    import_id varchar not null,
+    dataset varchar not null,
+    source varchar not null,
+    file_name varchar not null,
+    size_bytes bigint not null,
+    modified_at timestamp not null,
+    records bigint not null,
+    loaded_at timestamp not null
+);
