@@ -81,10 +81,10 @@ def run(args: argparse.Namespace) -> int:
     if args.data:
         from warehouse.importer import import_events, read_mapping
 
-        mapping = read_mapping(args.data)
-        vars = dict(mapping.get("dbt_vars") or {})
+        mapping = read_mapping(args.data)  # read once: its dbt vars here, the rest by the import
+        vars = dict(mapping.dbt_vars)
         t = _stage(f"Importing your events with {args.data}")
-        result = import_events(args.data, target=args.target, quiet=args.quiet)
+        result = import_events(mapping, target=args.target, quiet=args.quiet)
         _done(t, str(result) if result is not None else "")
     else:
         from data_generation import generate

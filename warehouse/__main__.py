@@ -49,6 +49,16 @@ def _non_negative_int(text: str) -> int:
     return int(value)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m warehouse", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,7 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--append",
         action="store_true",
-        help="add to what is in raw instead of replacing it (rows already there are not added again)",
+        help="add to what is in raw instead of replacing it (files and rows already there are not added again)",
+    )
+    imp.add_argument(
+        "--chunk-lines",
+        type=_positive_int,
+        default=None,
+        help="records held in memory at once (default $IMPORT_CHUNK_LINES or 1,000,000): bounds the memory used",
     )
     _add_target_args(imp)
 
@@ -144,6 +160,7 @@ def _import(args: argparse.Namespace) -> int:
         append=args.append,
         recreate=args.recreate,
         quiet=args.quiet,
+        chunk_lines=args.chunk_lines,
     )
     for line in summary.lines():
         print(line)

@@ -99,9 +99,11 @@ class DuckDBSink(Sink):
         self.path = path
         self.memory_limit = memory_limit
         self.con: duckdb.DuckDBPyConnection | None = None
+        self.created = False
 
     def begin(self, recreate: bool) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.created = not self.path.exists()
         self.con = duckdb.connect(str(self.path))
         self.con.execute(f"set memory_limit = '{self.memory_limit}'")
         # Raw tables have no order to keep: DuckDB may insert in parallel.
@@ -152,11 +154,16 @@ class DuckDBSink(Sink):
         self.con.execute("commit")
 
     def rollback(self) -> None:
+        """Undo the transaction; a warehouse file this import created is removed (there was none before)."""
         if self.con is not None:
             try:
                 self.con.execute("rollback")
             except duckdb.Error:
                 pass
+        if self.created:
+            self.close()
+            for leftover in (self.path, self.path.with_name(self.path.name + ".wal")):
+                leftover.unlink(missing_ok=True)
 
     def close(self) -> None:
         if self.con is not None:
