@@ -42,6 +42,7 @@ PARSED_VALUE_COLUMNS = (
 PARSED_COLUMNS = tuple(c for c in PARSED_VALUE_COLUMNS if c not in ("v_amount", "v_occurred_at", "v_u_created_at"))
 TYPED_COLUMNS = ("occurred_at", "amount", "u_created_at")
 JSON_NUL = r"(^|[^\\])(\\\\)*\\u0000"
+UNCLOSED = "quote left open: the quoted value that starts in this record is never closed"
 
 
 def json_path(column: str) -> str:
@@ -77,6 +78,9 @@ def split_sql(inp: InputSpec) -> tuple[str, str]:
     )
     fields = f"case when q is null then {plain} else {unquote} end"
     malformed = "coalesce(list_sum(list_transform(q, lambda x: length(x))) + len(q) - 1 <> length(line), false)"
+    # An odd number of quote characters: a quote is left open (the record ran to the end of the file).
+    unclosed = f"(length(line) - length(replace(line, {sql_string(q)}, ''))) % 2 = 1"
+    malformed = f"case when q is null then false when {unclosed} then null else {malformed} end"
     return fields, malformed
 
 
@@ -282,7 +286,8 @@ def group_sql(
     nul_reason = "case when has_nul then 'NUL character in the record (text columns cannot hold it)' end"
     if text:
         fields, malformed = split_sql(inp)
-        bad, valid = "case when malformed then 'malformed quoting' end", "not malformed"
+        bad = f"case when malformed is null then {sql_string(UNCLOSED)} when malformed then 'malformed quoting' end"
+        valid = "coalesce(not malformed, false)"
         quoted = quoted_fields_sql(inp)
     else:
         fields, malformed, quoted = "null::varchar[]", "false", "null::varchar[]"

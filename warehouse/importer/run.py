@@ -282,7 +282,7 @@ def import_events(
     mode = "append" if append else "replace"
     sink = _sink(target, duckdb_path, pg_database, mode, memory_limit)
     with tempfile.TemporaryDirectory(prefix="import_") as tmp:
-        staging = Staging(mapping.name, import_id, loaded_at, memory_limit, Path(tmp))
+        staging = Staging(mapping.name, import_id, loaded_at, mapping.users, memory_limit, Path(tmp))
         committed = False
         try:
             sink.begin(recreate)

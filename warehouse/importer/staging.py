@@ -34,19 +34,33 @@ create or replace table __parsed (
     u_properties json, u_user_id varchar, u_created_at timestamp, reason varchar
 )
 """
-KEY = "struct_pack(t := occurred_at, f := file_id, l := line_no)"
-AGG_DDL = (
-    "create table __user_agg (user_id varchar, created_at timestamp, "
-    + ", ".join(f"{a} varchar, k_{a} struct(t timestamp, f integer, l bigint)" for a in ATTRIBUTES)
-    + ", properties json, k_properties struct(t timestamp, f integer, l bigint))"
-)
+
+
+def _derived_attributes(users: UsersSpec) -> dict[str, str]:
+    """Attribute -> parsed column, for the attributes a derived user takes from their events: the mapped ones when
+    users are derived (with record kinds or a users file, a user without a record has no attributes)."""
+    if users.mode != "derive":
+        return {}
+    out = {a: f"u_{a}" for a in ATTRIBUTES if a in users.fields.fields}
+    if users.fields.properties:
+        out["properties"] = "case when user_role = 'attrs' then u_properties end"
+    return out
 
 
 class Staging:
     """The working database of one import."""
 
-    def __init__(self, dataset: str, import_id: str, loaded_at: datetime, memory_limit: str, temp_dir: Path) -> None:
+    def __init__(
+        self,
+        dataset: str,
+        import_id: str,
+        loaded_at: datetime,
+        users: UsersSpec,
+        memory_limit: str,
+        temp_dir: Path,
+    ) -> None:
         self.dataset = dataset
+        self.attributes = _derived_attributes(users)
         self.import_id = import_id
         self.loaded_ts = sql_string(loaded_at.isoformat(sep=" "))
         self.con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": str(temp_dir)})
@@ -54,7 +68,11 @@ class Staging:
         # Row order inside the staging tables does not matter (ids come from file and line): let DuckDB parallelise.
         self.con.execute("set preserve_insertion_order = false")
         self.con.execute("create table __files (file_id integer, role varchar, file_name varchar, id_prefix varchar)")
-        self.con.execute(AGG_DDL)
+        self.con.execute(
+            "create table __user_agg (user_id varchar, created_at timestamp"
+            + "".join(f", {a} {'json' if a == 'properties' else 'varchar'}, k_{a} hugeint" for a in self.attributes)
+            + ")"
+        )
         self.con.execute(
             "create table __user_rows (file_id integer, line_no bigint, kind varchar, has_event boolean,"
             " user_id varchar, created_at timestamp, email varchar, acquisition_channel varchar, device varchar,"
@@ -157,23 +175,25 @@ class Staging:
             left join __lines l on not p.has_event and l.file_id = p.file_id and l.line_no = p.line_no
             where p.reason is null and p.user_role = 'row'
         """)
-        firsts = ", ".join(
-            f"arg_min(u_{a}, k) filter (where u_{a} is not null) as {a}, min(k) filter (where u_{a} is not null) as k_{a}"
-            for a in ATTRIBUTES
+        # The first event of each user, and of each attribute the earliest value (by time, file, line): the
+        # order key packed into one hugeint (time in microseconds, then file id, then line) compares fast.
+        key = "epoch_us(occurred_at)::hugeint * 18446744073709551616 + file_id::hugeint * 1099511627776 + line_no"
+        values = "".join(f"{v} as {a}, " for a, v in self.attributes.items())
+        firsts = "".join(
+            f", arg_min({a}, k) filter (where {a} is not null) as {a}, min(k) filter (where {a} is not null) as k_{a}"
+            for a in self.attributes
         )
         chunk = f"""
-            select v_user_id as user_id, min(occurred_at) as created_at, {firsts},
-                arg_min(u_properties, k) filter (where user_role = 'attrs') as properties,
-                min(k) filter (where user_role = 'attrs') as k_properties
-            from (select *, {KEY} as k from __parsed where reason is null and has_event)
+            select v_user_id as user_id, min(occurred_at) as created_at{firsts}
+            from (select v_user_id, occurred_at, {values}{key} as k from __parsed where reason is null and has_event)
             group by v_user_id"""
-        merged = ", ".join(
-            f"arg_min({a}, k_{a}) filter (where k_{a} is not null) as {a}, min(k_{a}) as k_{a}"
-            for a in (*ATTRIBUTES, "properties")
+        merged = "".join(
+            f", arg_min({a}, k_{a}) filter (where k_{a} is not null) as {a}, min(k_{a}) as k_{a}"
+            for a in self.attributes
         )
         self.con.execute(f"""
             create or replace table __user_agg as
-            select user_id, min(created_at) as created_at, {merged}
+            select user_id, min(created_at) as created_at{merged}
             from (select * from __user_agg union all by name {chunk})
             group by user_id
         """)
@@ -221,13 +241,15 @@ class Staging:
 
     def users(self, dialect: str) -> pa.RecordBatchReader:
         attrs = ", ".join(ATTRIBUTES)
+        derived = ", ".join(a if a in self.attributes else f"null as {a}" for a in ATTRIBUTES)
+        properties = "properties" if "properties" in self.attributes else "null"
         return self._reader(
             f"""
             select user_id, created_at, {attrs}, properties, timestamp {self.loaded_ts} as loaded_at
             from __user_rank
             where user_rank = 1
             union all
-            select user_id, created_at, {attrs}, coalesce(properties, '{{}}'::json),
+            select user_id, created_at, {derived}, coalesce({properties}, '{{}}'::json),
                 timestamp {self.loaded_ts} as loaded_at
             from __user_agg a
             where not exists (select 1 from __user_rank r where r.user_id = a.user_id)""",
