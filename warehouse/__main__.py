@@ -83,7 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--chunk-lines",
         type=_positive_int,
         default=None,
-        help="records held in memory at once (default $IMPORT_CHUNK_LINES or 1,000,000): bounds the memory used",
+        help="records held in memory at once (default $IMPORT_CHUNK_LINES or 500,000)",
+    )
+    imp.add_argument(
+        "--memory-limit",
+        default=None,
+        help="memory limit of each DuckDB instance of the import, e.g. 512MB (default $IMPORT_MEMORY_LIMIT or 512MB)",
     )
     _add_target_args(imp)
 
@@ -161,6 +166,7 @@ def _import(args: argparse.Namespace) -> int:
         recreate=args.recreate,
         quiet=args.quiet,
         chunk_lines=args.chunk_lines,
+        memory_limit=args.memory_limit,
     )
     for line in summary.lines():
         print(line)

@@ -10,6 +10,7 @@ warehouse is as it was.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from warehouse.errors import InputError, WarehouseError
 from warehouse.importer.fields import InputSpec
 from warehouse.importer.mapping import Mapping, RecordKind, mapped_columns, read_mapping
 from warehouse.importer.parsing import group_sql, json_path
+from warehouse.importer.prefetch import prefetch
 from warehouse.importer.progress import Progress
 from warehouse.importer.readers import Chunk, InputFile, describe_files, iter_chunks
 from warehouse.importer.sink import DuckDBSink, PostgresSink, Sink
@@ -33,9 +35,10 @@ from warehouse.importer.staging import Staging
 from warehouse.importer.summary import ImportSummary, dbt_var_warnings
 from warehouse.load import TARGETS, database_errors
 
-DEFAULT_CHUNK_LINES = 1_000_000
-DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_CHUNK_LINES = 500_000
+DEFAULT_MEMORY_LIMIT = "512MB"
 CHUNK_LINES_ENV = "IMPORT_CHUNK_LINES"
+MEMORY_LIMIT_ENV = "IMPORT_MEMORY_LIMIT"
 
 
 @dataclass
@@ -74,6 +77,15 @@ def chunk_lines_setting(value: int | None) -> int:
     if value < 1:
         raise InputError(f"chunk size must be at least 1 line, got {value}")
     return value
+
+
+def memory_limit_setting(value: str | None) -> str:
+    """The memory limit of each of the import's two DuckDB instances: ``value``, else ``$IMPORT_MEMORY_LIMIT``,
+    else the default (DuckDB spills to a temporary folder beyond it)."""
+    text = (value or os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT).strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)", text, flags=re.IGNORECASE):
+        raise InputError(f"memory limit {text!r}: expected a size such as 512MB or 2GB")
+    return text
 
 
 class _Importer:
@@ -141,12 +153,14 @@ class _Importer:
                 )
 
     def _chunks(self, source: _Source, position) -> Iterator[Chunk]:  # noqa: ANN001 - callback
-        return iter_chunks(
-            source.files,
-            source.inp,
-            self.chunk_lines,
-            lambda f: self.staging.parquet_tables(f, self.chunk_lines),
-            position,
+        return prefetch(
+            iter_chunks(
+                source.files,
+                source.inp,
+                self.chunk_lines,
+                lambda f: self.staging.parquet_tables(f, self.chunk_lines),
+                position,
+            )
         )
 
     def _mapped(self, source: _Source) -> list[tuple[str, str]]:
@@ -262,27 +276,29 @@ def import_events(
     recreate: bool = False,
     quiet: bool = False,
     chunk_lines: int | None = None,
-    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    memory_limit: str | None = None,
 ) -> ImportSummary:
     """Import the export described by the mapping (a path, or a mapping already read) into schema ``raw``.
 
     Replaces the raw layer (``append=False``: users and events become this import, other tables empty) or adds to
     it (``append=True``: files already imported are skipped, and only rows whose event id / user id / rejected
-    line is new are added). One transaction either way. ``chunk_lines`` (default ``$IMPORT_CHUNK_LINES`` or 1
-    million) bounds the records held in memory at once; ``memory_limit`` bounds each DuckDB instance.
+    line is new are added). One transaction either way. ``chunk_lines`` (default ``$IMPORT_CHUNK_LINES`` or
+    500,000) bounds the records held at once; ``memory_limit`` (default ``$IMPORT_MEMORY_LIMIT`` or 512MB) bounds
+    each of the two DuckDB instances (the working one, and the DuckDB warehouse), which spill to disk beyond it.
     """
     started = time.perf_counter()
     if target not in TARGETS:
         raise InputError(f"unknown target {target!r}: expected duckdb or postgres")
     mapping = config if isinstance(config, Mapping) else read_mapping(config)
     lines = chunk_lines_setting(chunk_lines)
+    memory = memory_limit_setting(memory_limit)
     progress = Progress(quiet)
     loaded_at = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     import_id = f"{mapping.name}-{loaded_at:%Y%m%dT%H%M%SZ}"
     mode = "append" if append else "replace"
-    sink = _sink(target, duckdb_path, pg_database, mode, memory_limit)
+    sink = _sink(target, duckdb_path, pg_database, mode, memory)
     with tempfile.TemporaryDirectory(prefix="import_") as tmp:
-        staging = Staging(mapping.name, import_id, loaded_at, mapping.users, memory_limit, Path(tmp))
+        staging = Staging(mapping.name, import_id, loaded_at, mapping.users, memory, Path(tmp))
         committed = False
         try:
             sink.begin(recreate)
