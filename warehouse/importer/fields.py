@@ -305,7 +305,8 @@ def input_spec(value: Any, base: Path, path: Path, key: str) -> InputSpec:
     fmt = spec.get("format") or guess_format(pattern or location.name)
     if fmt is None:
         raise MappingError(
-            f"{where(path, key)}: cannot tell the format of {location.name!r}; set format to one of {', '.join(FORMATS)}"
+            f"{where(path, key)}: cannot tell the format of {location.name!r};"
+            f" set format to one of {', '.join(FORMATS)}"
         )
     if fmt not in FORMATS:
         raise MappingError(f"{where(path, key + '.format')}: unknown format {fmt!r} (one of {', '.join(FORMATS)})")

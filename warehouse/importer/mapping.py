@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from warehouse.connections import REPO_ROOT
+from settings.dbt_vars import DbtVarsError, check_dbt_vars
 from warehouse.importer.fields import (
     FieldMap,
     InputSpec,
@@ -243,29 +243,9 @@ def _check_known_columns(kind: RecordKind, users: UsersSpec, path: Path) -> None
             )
 
 
-def _dbt_var_defaults() -> dict[str, Any]:
-    project = REPO_ROOT / "dbt_project" / "dbt_project.yml"
-    try:
-        return dict((yaml.safe_load(project.read_text()) or {}).get("vars") or {})
-    except (OSError, yaml.YAMLError):
-        return {}
-
-
 def _dbt_vars(value: Any, path: Path) -> dict[str, Any]:
-    """The dataset's dbt vars, checked against the vars dbt_project.yml declares."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise MappingError(f"{path}: dbt_vars must be a mapping of dbt var names to values")
-    defaults = _dbt_var_defaults()
-    for k, v in value.items():
-        if defaults and k not in defaults:
-            raise MappingError(
-                f"{path}: unknown key {k!r} in dbt_vars (dbt_project.yml defines: {', '.join(defaults)})"
-            )
-        default = defaults.get(k)
-        if isinstance(default, list) and not isinstance(v, list):
-            raise MappingError(f"{path}: dbt_vars.{k} must be a list like its default {default!r}")
-        if isinstance(default, str) and not isinstance(v, str):
-            raise MappingError(f"{path}: dbt_vars.{k} must be text like its default {default!r}")
-    return dict(value)
+    """The dataset's dbt vars, checked by the one reader of dbt vars (against dbt_project.yml)."""
+    try:
+        return check_dbt_vars(value, str(path))
+    except DbtVarsError as exc:
+        raise MappingError(str(exc)) from None

@@ -291,7 +291,10 @@ def group_sql(
         quoted = quoted_fields_sql(inp)
     else:
         fields, malformed, quoted = "null::varchar[]", "false", "null::varchar[]"
-        bad = "case when not json_valid(line) then 'invalid JSON' when json_type(line) <> 'OBJECT' then 'not a JSON object' end"
+        bad = (
+            "case when not json_valid(line) then 'invalid JSON'"
+            " when json_type(line) <> 'OBJECT' then 'not a JSON object' end"
+        )
         valid = "json_valid(line) and json_type(line) = 'OBJECT'"
     kind_case = f"case when not has_nul and {valid} then {kind_case} end"
     no_kind = f"coalesce({nul_reason}, {bad}, {no_kind})"

@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.contract import IMPORT_TABLES, TABLES, Table
+from warehouse.importer.mapping import UsersSpec
 from warehouse.importer.readers import InputFile
 from warehouse.load import select_list
 from warehouse.sql import sql_ident, sql_string
@@ -261,7 +262,8 @@ class Staging:
         """(user records kept, users derived from their events)."""
         kept = self.con.execute("select count(*) from __user_rank where user_rank = 1").fetchall()[0][0]
         derived = self.con.execute(
-            "select count(*) from __user_agg a where not exists (select 1 from __user_rank r where r.user_id = a.user_id)"
+            "select count(*) from __user_agg a"
+            " where not exists (select 1 from __user_rank r where r.user_id = a.user_id)"
         ).fetchall()[0][0]
         return kept, derived
 
