@@ -258,6 +258,28 @@ def _kind_case(inp: InputSpec, kinds: tuple[RecordKind, ...], accessors: dict[st
     return f"case {whens} end", f"'matches no record kind ({described}); found {found}"
 
 
+def _record_checks(inp: InputSpec) -> tuple[str, str, str, str, str, str]:
+    """SQL for one record: (has a NUL, fields, malformed, raw quoted fields, why it is unreadable, readable)."""
+    if inp.is_text:
+        fields, malformed = split_sql(inp)
+        bad = f"case when malformed is null then {sql_string(UNCLOSED)} when malformed then 'malformed quoting' end"
+        return (
+            "contains(line, chr(0))",
+            fields,
+            malformed,
+            quoted_fields_sql(inp),
+            bad,
+            "coalesce(not malformed, false)",
+        )
+    nul = f"(contains(line, chr(0)) or regexp_matches(line, {sql_string(JSON_NUL)}))"
+    bad = (
+        "case when not json_valid(line) then 'invalid JSON'"
+        " when json_type(line) <> 'OBJECT' then 'not a JSON object' end"
+    )
+    valid = "json_valid(line) and json_type(line) = 'OBJECT'"
+    return nul, "null::varchar[]", "false", "null::varchar[]", bad, valid
+
+
 def group_sql(
     role: str,
     inp: InputSpec,
@@ -278,24 +300,8 @@ def group_sql(
     }
     expected = len(columns if columns is not None else kinds[0].columns or ()) if text else None
     kind_case, no_kind = _kind_case(inp, kinds, accessors, expected)
-    nul = (
-        "contains(line, chr(0))"
-        if text
-        else f"(contains(line, chr(0)) or regexp_matches(line, {sql_string(JSON_NUL)}))"
-    )
+    nul, fields, malformed, quoted, bad, valid = _record_checks(inp)
     nul_reason = "case when has_nul then 'NUL character in the record (text columns cannot hold it)' end"
-    if text:
-        fields, malformed = split_sql(inp)
-        bad = f"case when malformed is null then {sql_string(UNCLOSED)} when malformed then 'malformed quoting' end"
-        valid = "coalesce(not malformed, false)"
-        quoted = quoted_fields_sql(inp)
-    else:
-        fields, malformed, quoted = "null::varchar[]", "false", "null::varchar[]"
-        bad = (
-            "case when not json_valid(line) then 'invalid JSON'"
-            " when json_type(line) <> 'OBJECT' then 'not a JSON object' end"
-        )
-        valid = "json_valid(line) and json_type(line) = 'OBJECT'"
     kind_case = f"case when not has_nul and {valid} then {kind_case} end"
     no_kind = f"coalesce({nul_reason}, {bad}, {no_kind})"
     selects = [kind_select(k, users, accessors[k.name], role) for k in kinds]

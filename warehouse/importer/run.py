@@ -257,6 +257,28 @@ class _Importer:
             )
         return derived, folded, kept
 
+    def summary(
+        self, import_id: str, target: str, mode: str, written: dict[str, int], derived: int, folded: int, secs: float
+    ) -> ImportSummary:
+        files = [f for s in self.sources for f in s.files]
+        return ImportSummary(
+            import_id=import_id,
+            target=target,
+            mode=mode,
+            files=len(files),
+            read=self.tally.read,
+            loaded=self.tally.loaded,
+            rejected=self.tally.rejected,
+            blank_lines=sum(f.blank_lines for f in files),
+            written={t: written.get(t, 0) for t in ("users", "events", "import_rejects", "import_files")},
+            users_derived=derived if self.mapping.users.mode != "derive" else 0,
+            duplicate_registrations=folded,
+            warnings=[f"empty file skipped: {f.name}" for f in files if f.empty]
+            + dbt_var_warnings(self.mapping.dbt_vars, self.tally.event_names),
+            seconds=secs,
+            files_skipped=len(self.skipped),
+        )
+
 
 def _sink(
     target: str, duckdb_path: str | os.PathLike[str] | None, pg_database: str | None, mode: str, memory: str
@@ -319,21 +341,4 @@ def import_events(
                 sink.rollback()
             sink.close()
             staging.close()
-    files = [f for s in run.sources for f in s.files]
-    return ImportSummary(
-        import_id=import_id,
-        target=target,
-        mode=mode,
-        files=len(files),
-        read=run.tally.read,
-        loaded=run.tally.loaded,
-        rejected=run.tally.rejected,
-        blank_lines=sum(f.blank_lines for f in files),
-        written={t: written.get(t, 0) for t in ("users", "events", "import_rejects", "import_files")},
-        users_derived=derived if mapping.users.mode != "derive" else 0,
-        duplicate_registrations=folded,
-        warnings=[f"empty file skipped: {f.name}" for f in files if f.empty]
-        + dbt_var_warnings(mapping.dbt_vars, run.tally.event_names),
-        seconds=time.perf_counter() - started,
-        files_skipped=len(run.skipped),
-    )
+    return run.summary(import_id, target, mode, written, derived, folded, time.perf_counter() - started)
