@@ -139,3 +139,29 @@ def test_a_symlink_leading_out_of_the_input_folder_is_refused(duck: ImportWareho
     (tmp_path / "in" / "data" / "sub" / "c.csv").symlink_to(tmp_path / "in" / "data" / "a.csv")
     summary = import_events(mapping, duckdb_path=duck.duckdb_path, quiet=True)
     assert (summary.files, summary.read) == (2, 8)
+
+
+def test_block_borders_fall_anywhere(duck: ImportWarehouse, tmp_path, monkeypatch):
+    """Blocks of 5 bytes: a UTF-16 code unit, a line and a quoted value spanning lines are all cut by a block
+    border somewhere; the rows are the same as with whole-file blocks."""
+    import warehouse.importer.readers as readers
+
+    text = (
+        "ts,uid,event,amount,plan\r\n"
+        '2025-01-01 10:00:00,u1,sign_up,,"two\r\nlines"\r\n'
+        "2025-01-02 10:00:00,ü2,visit,,🌳\r\n"
+        "\r\n"
+        '2025-01-03 10:00:00,u3,visit,,"x"\r\n'
+    )
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "events.csv").write_bytes(text.encode("utf-16"))
+    mapping = write_mapping(tmp_path / "in", {**SIMPLE_MAPPING, "input": {"path": "events.csv", "encoding": "utf-16"}})
+    query = "select event_id, user_id, cast(properties as text) from raw.events order by 1"
+    whole = duck.run(mapping)
+    rows = duck.query(query)
+    monkeypatch.setattr(readers, "READ_BLOCK_BYTES", 5)
+    cut = duck.run(mapping, chunk_lines=1)
+    assert (cut.read, cut.loaded, cut.blank_lines) == (whole.read, whole.loaded, whole.blank_lines) == (3, 3, 1)
+    assert duck.query(query) == rows
+    assert [r[0] for r in rows] == ["shop:events.csv:2", "shop:events.csv:4", "shop:events.csv:6"]
+    assert json.loads(rows[0][2]) == {"plan": "two\nlines"}  # a line break in a value is kept as \\n

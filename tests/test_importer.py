@@ -723,3 +723,31 @@ def test_input_paths_expand_environment_variables_with_defaults(tmp_path, monkey
     assert read_mapping(EXAMPLES / "send_a_tree" / "mapping.yml")["input"]["path"] == (
         REPO_ROOT.parent / "shared" / "datasets" / "send_a_tree" / "data-completed"
     )
+
+
+def test_progress_rewrites_one_line_on_a_terminal_and_writes_few_lines_to_a_log(monkeypatch):
+    from warehouse.importer import progress
+
+    clock = [0.0]
+    monkeypatch.setattr(progress.time, "monotonic", lambda: clock[0])
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    log, terminal = io.StringIO(), Terminal()
+    for stream in (log, terminal):
+        clock[0] = 0.0
+        status = progress.Progress(quiet=False, stream=stream)
+        status.reading(files=1, total_bytes=1_000_000)
+        for second in range(1, 101):  # 100 s of a big file, asked for a status every 0.1 s
+            for tenth in range(10):
+                clock[0] = second - 1 + (tenth + 1) / 10
+                status.status(records=second * 1000, rejected=second // 10, done_bytes=second * 5000)
+        status.note("writing users")
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 100 // progress.LOG_INTERVAL + 1  # one status line per 15 s, then the note
+    assert lines[0] == "  read 15,000 records (1,000/s), 1 rejected, 8% of 1 MB, about 0:03:05 left"  # 15 s for 7.5 %
+    shown = terminal.getvalue()
+    assert shown.count("\r") == 100 / progress.TTY_INTERVAL and shown.count("\n") == 2  # status ended, then note
+    assert progress.Progress(quiet=True, stream=log).status(1, 0, 1, force=True) is None
