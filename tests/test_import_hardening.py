@@ -85,6 +85,17 @@ def test_a_quote_left_open_is_one_rejected_record_never_a_half_value(wh: ImportW
     assert wh.query("select count(*) from raw.events where user_id in ('u3', 'u4')") == [(0,)]
 
 
+def test_a_quote_inside_an_unquoted_value_is_text_and_opens_nothing(wh: ImportWarehouse, tmp_path):
+    """Only a quote at the start of a field opens a quoted value: a stray one (odd count) does not swallow the
+    lines after it, and is kept as text (as before)."""
+    text = SIMPLE_CSV + '2025-01-04 10:00:00,u3,sign_up,,5" screen\n2025-01-05 10:00:00,u4,sign_up,,free\n'
+    summary = wh.run(simple(tmp_path, text))
+    assert (summary.read, summary.loaded, summary.rejected) == (6, 6, 0)
+    (props,) = wh.query("select cast(properties as text) from raw.events where user_id = 'u3'")[0]
+    assert json.loads(props) == {"plan": '5" screen'}
+    assert wh.query("select event_id from raw.events where user_id = 'u4'") == [("shop:events.csv:7",)]
+
+
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-8-sig", "latin-1", "cp1252", "shift_jis"])
 def test_any_python_encoding_reads(duck: ImportWarehouse, tmp_path, encoding):
     plan = {"utf-16": "früh ✓", "utf-16-le": "🌳 tree", "shift_jis": "日本"}.get(encoding, "café")

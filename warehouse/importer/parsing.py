@@ -78,9 +78,8 @@ def split_sql(inp: InputSpec) -> tuple[str, str]:
     )
     fields = f"case when q is null then {plain} else {unquote} end"
     malformed = "coalesce(list_sum(list_transform(q, lambda x: length(x))) + len(q) - 1 <> length(line), false)"
-    # An odd number of quote characters: a quote is left open (the record ran to the end of the file).
-    unclosed = f"(length(line) - length(replace(line, {sql_string(q)}, ''))) % 2 = 1"
-    malformed = f"case when q is null then false when {unclosed} then null else {malformed} end"
+    # A record the reader closed with a quote still open (at the end of the file) is neither: null.
+    malformed = f"case when unclosed then null when q is null then false else {malformed} end"
     return fields, malformed
 
 
@@ -316,12 +315,12 @@ def group_sql(
     return f"""
 with
 quoted as (
-    select file_id, line_no, line, {quoted} as q, {nul} as has_nul
+    select file_id, line_no, line, unclosed, {quoted} as q, {nul} as has_nul
     from __lines
     where file_id in ({", ".join(str(i) for i in file_ids)})
 ),
 lines as (
-    select file_id, line_no, line, has_nul, {fields} as f, {malformed} as malformed
+    select file_id, line_no, line, unclosed, has_nul, {fields} as f, {malformed} as malformed
     from quoted
 ),
 kinded as materialized (

@@ -32,7 +32,9 @@ from warehouse.importer.fields import InputSpec
 
 READ_BLOCK_BYTES = 16 * 1024 * 1024
 MAX_RECORD_LINES = 10_000
-LINES_SCHEMA = pa.schema([("file_id", pa.int32()), ("line_no", pa.int64()), ("line", pa.string())])
+LINES_SCHEMA = pa.schema(
+    [("file_id", pa.int32()), ("line_no", pa.int64()), ("line", pa.string()), ("unclosed", pa.bool_())]
+)
 
 
 @dataclass
@@ -151,44 +153,74 @@ class _OpenRecord:
     parts: list[str] = field(default_factory=list)
 
 
-def _join_quoted(
-    lines: pa.Array, numbers: np.ndarray, quote: str, pending: _OpenRecord | None, final: bool
-) -> tuple[pa.Array, np.ndarray, _OpenRecord | None]:
-    """Join the lines of records whose quoted values hold line breaks (RFC 4180).
+def _ends_inside(text: str, quote: str, delimiter: str, inside: bool) -> bool:
+    """Whether a line ends inside a quoted value, given whether it starts inside one. A quote opens a value only
+    at the start of a field (elsewhere it is an ordinary character); inside, a doubled quote is one quote."""
+    at_start = not inside
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if inside:
+            if c == quote:
+                if i + 1 < n and text[i + 1] == quote:
+                    i += 2
+                    continue
+                inside = False
+        elif c == delimiter:
+            at_start = True
+            i += 1
+            continue
+        elif c == quote and at_start:
+            inside = True
+        at_start = False
+        i += 1
+    return inside
 
-    A quote character toggles "inside a quoted value" and a doubled quote toggles twice, so the parity of the
-    quotes on each line tells where a record goes on past its line. Lines without an odd quote count (nearly all)
-    are not touched.
+
+def _join_quoted(
+    lines: pa.Array, numbers: np.ndarray, inp: InputSpec, pending: _OpenRecord | None, final: bool
+) -> tuple[pa.Array, np.ndarray, np.ndarray | None, _OpenRecord | None]:
+    """Join the lines of records whose quoted values hold line breaks (RFC 4180); also return which records were
+    closed while a quote was still open (at the end of the file, or after ``MAX_RECORD_LINES`` lines).
+
+    Only a line with an odd number of quote characters can end inside a quoted value (when its quotes are well
+    formed), so lines without one (nearly all) are not looked at; the others are scanned in Python.
     """
+    quote, delimiter = inp.quote or '"', inp.delimiter or ","
     odd = (pc.count_substring(lines, quote).to_numpy(zero_copy_only=False) % 2).astype(bool)
     if pending is None and not odd.any():
-        return lines, numbers, None
-    values = lines.to_pylist()
+        return lines, numbers, None, None
     out_lines: list[str] = []
     out_numbers: list[int] = []
-    for i, text in enumerate(values):
+    unclosed: list[bool] = []
+    for i, text in enumerate(lines.to_pylist()):
         if pending is not None:
             pending.parts.append(text)
-            if odd[i] or len(pending.parts) >= MAX_RECORD_LINES:
+            still_open = _ends_inside(text, quote, delimiter, True)
+            if not still_open or len(pending.parts) >= MAX_RECORD_LINES:
                 out_lines.append("\n".join(pending.parts))
                 out_numbers.append(pending.line_no)
+                unclosed.append(still_open)
                 pending = None
-        elif odd[i]:
+        elif odd[i] and _ends_inside(text, quote, delimiter, False):
             pending = _OpenRecord(int(numbers[i]), [text])
         else:
             out_lines.append(text)
             out_numbers.append(int(numbers[i]))
+            unclosed.append(False)
     if pending is not None and final:
         out_lines.append("\n".join(pending.parts))
         out_numbers.append(pending.line_no)
+        unclosed.append(True)
         pending = None
-    return pa.array(out_lines, pa.string()), np.array(out_numbers, dtype=np.int64), pending
+    return pa.array(out_lines, pa.string()), np.array(out_numbers, dtype=np.int64), np.array(unclosed), pending
 
 
 def iter_text_records(
     path: Path, inp: InputSpec, position: Callable[[int], None] = lambda _: None
-) -> Iterator[tuple[pa.Array, np.ndarray]]:
-    """Yield ``(records, line numbers)`` of a text file, block by block (see the module docstring)."""
+) -> Iterator[tuple[pa.Array, np.ndarray, np.ndarray | None]]:
+    """Yield ``(records, line numbers, quote left open or None)`` of a text file, block by block (see the module
+    docstring)."""
     line_no = 1
     pending: _OpenRecord | None = None
     blocks = _decoded_blocks(path, inp.encoding, position)
@@ -198,9 +230,10 @@ def iter_text_records(
         lines = _split_lines(block)
         numbers = np.arange(line_no, line_no + len(lines), dtype=np.int64)
         line_no += len(lines)
+        unclosed = None
         if inp.quote and inp.is_text:
-            lines, numbers, pending = _join_quoted(lines, numbers, inp.quote, pending, following is None)
-        yield lines, numbers
+            lines, numbers, unclosed, pending = _join_quoted(lines, numbers, inp, pending, following is None)
+        yield lines, numbers, unclosed
         block = following
 
 
@@ -219,22 +252,23 @@ class Chunk:
 
 
 def _text_file_tables(f: InputFile, inp: InputSpec, position: Callable[[int], None]) -> Iterator[pa.Table]:
-    for lines, numbers in iter_text_records(f.path, inp, position):
+    for lines, numbers, unclosed in iter_text_records(f.path, inp, position):
         f.empty = f.empty and not len(lines)
+        if unclosed is None:
+            unclosed = np.zeros(len(lines), dtype=bool)
         if len(lines) and numbers[0] == 1 and inp.header and f.header is None:
             f.header = parse_header(lines[0].as_py(), inp)
-            lines, numbers = lines.slice(1), numbers[1:]
+            lines, numbers, unclosed = lines.slice(1), numbers[1:], unclosed[1:]
         # Empty lines are not records: skipped and counted. (A line of spaces is a record, and is rejected as
         # such if it does not parse.)
-        keep = pc.greater(pc.binary_length(lines), 0)
-        kept = lines.filter(keep)
+        keep = pc.greater(pc.binary_length(lines), 0).to_numpy(zero_copy_only=False)
+        kept = lines.filter(pa.array(keep))
         f.blank_lines += len(lines) - len(kept)
         f.records += len(kept)
         if len(kept):
             ids = pa.array(np.full(len(kept), f.file_id, dtype=np.int32))
-            yield pa.Table.from_arrays(
-                [ids, pa.array(numbers[keep.to_numpy(zero_copy_only=False)]), kept], schema=LINES_SCHEMA
-            )
+            columns = [ids, pa.array(numbers[keep]), kept, pa.array(unclosed[keep])]
+            yield pa.Table.from_arrays(columns, schema=LINES_SCHEMA)
 
 
 def iter_chunks(

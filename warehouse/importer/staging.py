@@ -285,7 +285,7 @@ class Staging:
         try:
             reader = cursor.sql(
                 f"select {f.file_id}::integer as file_id, file_row_number + 1 as line_no,"
-                f" to_json({{{struct}}})::varchar as line"
+                f" to_json({{{struct}}})::varchar as line, false as unclosed"
                 f" from read_parquet({sql_string(str(f.path))}, file_row_number = true)"
             ).to_arrow_reader(batch_rows)
             for batch in reader:
