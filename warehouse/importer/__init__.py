@@ -13,7 +13,8 @@ holds for every import (checked before the commit). Events without an event id g
 
 Modules: :mod:`.mapping` and :mod:`.fields` (the mapping, typed and validated), :mod:`.readers` (files -> numbered
 records in bounded chunks), :mod:`.parsing` (the SQL that parses and types a chunk), :mod:`.staging` (the working
-DuckDB), :mod:`.sink` (the warehouse transaction), :mod:`.run` (the import), :mod:`.progress`, :mod:`.summary`.
+DuckDB), :mod:`.sink` (the warehouse transaction), :mod:`.run` (the import), :mod:`.prefetch` (read-ahead),
+:mod:`.progress`, :mod:`.summary`.
 """
 
 from warehouse.importer.fields import MappingError, expand_env
