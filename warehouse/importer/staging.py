@@ -167,14 +167,20 @@ class Staging:
 
     def keep_users(self) -> None:
         """Fold this chunk's user records and per-user first events into the running tables."""
-        self.con.execute("""
+        # The record's text is kept only for user records that are not events (a repeat becomes a reject).
+        columns = (
+            "p.file_id, p.line_no, p.kind, p.has_event, p.u_user_id, p.u_created_at, p.u_email,"
+            " p.u_acquisition_channel, p.u_device, p.u_country, p.u_segment, p.u_properties"
+        )
+        self.con.execute(f"""
             insert into __user_rows
-            select p.file_id, p.line_no, p.kind, p.has_event, p.u_user_id, p.u_created_at, p.u_email,
-                p.u_acquisition_channel, p.u_device, p.u_country, p.u_segment, p.u_properties,
-                case when not p.has_event then l.line end
-            from __parsed p
-            left join __lines l on not p.has_event and l.file_id = p.file_id and l.line_no = p.line_no
-            where p.reason is null and p.user_role = 'row'
+            select {columns}, null from __parsed p
+            where p.reason is null and p.user_role = 'row' and p.has_event
+        """)
+        self.con.execute(f"""
+            insert into __user_rows
+            select {columns}, l.line from __parsed p join __lines l using (file_id, line_no)
+            where p.reason is null and p.user_role = 'row' and not p.has_event
         """)
         # The first event of each user, and of each attribute the earliest value (by time, file, line): the
         # order key packed into one hugeint (time in microseconds, then file id, then line) compares fast.
