@@ -49,7 +49,7 @@ test: setup
 	bash scripts/test.sh $(PYTEST_ARGS)
 
 docs: setup
-	$(PY) -m pipeline docs --target $(TARGET) --vars-file $(if $(DATA),$(DATA),data/generated/$(SCENARIO)/dbt_vars.yml)
+	$(PY) -m pipeline docs --target $(TARGET) --vars-file $(if $(DATA),$(DATA),data/generated/$(basename $(notdir $(SCENARIO)))/dbt_vars.yml)
 
 dashboard: setup
 	DASHBOARD_WAREHOUSE=$(TARGET) $(VENV)/bin/streamlit run dashboard/app.py --server.headless true \

@@ -70,6 +70,8 @@ def generate(
     users = _count("users", users, MAX_USERS)
     days = _count("days", days, MAX_DAYS)
     start = parse_start_date(start_date)
+    if (date.max - start).days < days:
+        raise GenerationError(f"start date {start.isoformat()} plus {days:,} days runs past the year 9999")
     sc = load_scenario(scenario)
     out = Path(output) if output is not None else default_output(sc.name)
     # numpy and pyarrow load only once the input is known to be good (bad input fails fast)

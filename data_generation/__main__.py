@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import NoReturn
 
-from data_generation import GenerationError, available_scenarios, generate
+from data_generation import available_scenarios, generate
+from settings.exit_codes import run_main
 
 EXIT_BAD_INPUT = 2
 
@@ -44,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
+
+    def body() -> int:
         out = generate(
             scenario=args.scenario,
             seed=args.seed,
@@ -54,15 +56,12 @@ def main(argv: list[str] | None = None) -> int:
             output=args.output,
             quiet=args.quiet,
         )
-    except GenerationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("error: interrupted; nothing was written", file=sys.stderr)
-        return 130
-    if not args.quiet:
-        print(str(out), file=sys.stderr)
-    return 0
+        if not args.quiet:
+            print(str(out), file=sys.stderr)
+        return 0
+
+    # settings.exit_codes: 2 for bad input (GenerationError), 1 when the disk fails, 130 on Ctrl-C.
+    return run_main(body, interrupted="interrupted; nothing was written")
 
 
 if __name__ == "__main__":

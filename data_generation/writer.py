@@ -24,8 +24,9 @@ import pyarrow.parquet as pq
 import yaml
 
 from data_generation.columns import storage_schema
-from data_generation.errors import GenerationError
+from data_generation.errors import GenerationError, GenerationSystemError
 from data_generation.simulator import Progress, Simulation, _quiet
+from settings.exit_codes import SYSTEM_ERRNOS
 from warehouse.contract import TABLES
 
 PARQUET_SETTINGS: dict[str, Any] = {
@@ -117,7 +118,9 @@ def write_simulation(sim: Simulation, output: Path, progress: Progress = _quiet)
         _move_into_place(tmp, output)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise GenerationError(f"cannot write output folder {output}: {exc.strerror or exc}") from exc
+        # Disk full or an I/O error is the machine's failure (exit 1); anything else is the chosen folder's (exit 2).
+        error = GenerationSystemError if exc.errno in SYSTEM_ERRNOS else GenerationError
+        raise error(f"cannot write output folder {output}: {exc.strerror or exc}") from exc
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

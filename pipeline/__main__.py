@@ -1,7 +1,9 @@
 """`python -m pipeline run`: generate (or import) -> load -> dbt build -> dbt docs, on DuckDB or PostgreSQL.
 
 This is what `make run` calls. Each stage prints what it did; a failing stage stops the run with its
-error and a non-zero exit code.
+error as one line and the exit code of settings.exit_codes (2: the user's input or settings, 1: a failure of the
+system, 130: interrupted). A run holds its warehouse's lock (warehouse.lock) from start to end, and the folder of
+the generated data while it writes and loads it.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from data_generation.errors import GenerationError
-from pipeline.dbt import REPO_ROOT, TARGETS, DbtError, dbt_env, load_vars, run_dbt
-from settings import SettingsError
-from warehouse.errors import WarehouseError
+from pipeline.dbt import REPO_ROOT, TARGETS, dbt_env, load_vars, run_dbt
+from settings.exit_codes import run_main
+from warehouse.connections import check_duckdb_file
+from warehouse.errors import InputError
+from warehouse.lock import folder_lock, warehouse_lock
 
 DATA_DIR = REPO_ROOT / "data"
 
@@ -43,7 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="generate or import, load, dbt build, dbt docs")
     source = run.add_mutually_exclusive_group()
-    source.add_argument("--scenario", default="saas", help="simulated business (default: saas)")
+    source.add_argument(
+        "--scenario",
+        default="saas",
+        help="simulated business: a shipped name (default: saas) or a scenario .yaml file (its data goes to"
+        " data/generated/<file name without .yaml>)",
+    )
     source.add_argument("--data", type=Path, help="a mapping file of your own event data (see docs/importing.md)")
     run.add_argument("--target", choices=TARGETS, default="duckdb", help="warehouse (default: duckdb)")
     run.add_argument("--seed", type=int, default=42)
@@ -74,7 +82,23 @@ def build_docs(target: str, vars: dict[str, Any]) -> Path:
     return build_docs_site(target, DATA_DIR / "docs" / "index.html", vars=vars)
 
 
+def generated_folder(scenario: str) -> Path:
+    """Where a run writes a scenario's data: ``data/generated/<name>``, the name of a scenario file without .yaml."""
+    name = Path(scenario).stem if Path(scenario).suffix in (".yaml", ".yml") else scenario
+    if not name or name.startswith(".") or "/" in name or "\\" in name:
+        raise InputError(f"scenario {scenario!r}: expected a scenario name or a path to a scenario .yaml file")
+    return DATA_DIR / "generated" / name
+
+
 def run(args: argparse.Namespace) -> int:
+    out = None if args.data else generated_folder(args.scenario)
+    if args.target == "duckdb":
+        check_duckdb_file(None)  # before any work: refuses a data file's name or a folder that cannot be made
+    with warehouse_lock(args.target, command="pipeline run"):
+        return _run(args, out)
+
+
+def _run(args: argparse.Namespace, out: Path | None) -> int:
     DATA_DIR.mkdir(exist_ok=True)
     env = dbt_env(args.target)
     print(f"Warehouse: {args.target}" + (f" ({env['DUCKDB_PATH']})" if args.target == "duckdb" else ""))
@@ -90,22 +114,26 @@ def run(args: argparse.Namespace) -> int:
         from data_generation import generate
         from warehouse.load import load
 
-        out = DATA_DIR / "generated" / args.scenario
-        t = _stage(f"Generating scenario {args.scenario!r} ({args.users} users, {args.days} days, seed {args.seed})")
-        generate(
-            scenario=args.scenario,
-            seed=args.seed,
-            users=args.users,
-            days=args.days,
-            start_date=args.start_date,
-            output=out,
-            quiet=args.quiet,
-        )
-        _done(t, str(out))
-        t = _stage(f"Loading into {args.target}")
-        counts = load(out, target=args.target)
-        _done(t, ", ".join(f"{k} {v:,}" for k, v in counts.items()))
-        vars = load_vars(out / "dbt_vars.yml")
+        assert out is not None
+        # Runs on other warehouses may generate the same scenario: one writes and loads the folder at a time.
+        with folder_lock(out, command="pipeline run"):
+            t = _stage(
+                f"Generating scenario {args.scenario!r} ({args.users} users, {args.days} days, seed {args.seed})"
+            )
+            generate(
+                scenario=args.scenario,
+                seed=args.seed,
+                users=args.users,
+                days=args.days,
+                start_date=args.start_date,
+                output=out,
+                quiet=args.quiet,
+            )
+            _done(t, str(out))
+            t = _stage(f"Loading into {args.target}")
+            counts = load(out, target=args.target)
+            _done(t, ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+            vars = load_vars(out / "dbt_vars.yml")
     t = _stage("dbt build")
     run_dbt(["build"], target=args.target, vars=vars, capture=args.quiet)  # quiet: dbt's log only on failure
     _done(t)
@@ -131,23 +159,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def docs(args: argparse.Namespace) -> int:
+    vars = load_vars(args.vars_file)
+    with warehouse_lock(args.target, command="pipeline docs"):
+        path = build_docs(args.target, vars)
+    print(f"dbt docs: file://{path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        if args.command == "run":
-            return run(args)
-        if args.command == "docs":
-            path = build_docs(args.target, load_vars(args.vars_file))
-            print(f"dbt docs: file://{path}")
-            return 0
-    except DbtError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except (GenerationError, WarehouseError, SettingsError) as exc:
-        # Bad input (unknown scenario, malformed mapping, wrong dbt vars, unreadable files): one line, exit code 2.
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 2
+    # One line and the convention's exit code for every known error (settings.exit_codes); Ctrl-C exits 130.
+    return run_main(
+        lambda: run(args) if args.command == "run" else docs(args),
+        interrupted="interrupted; the warehouse keeps what it held before the step that was stopped",
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ TARGETS = ("duckdb", "postgres")
 
 
 class DbtError(RuntimeError):
-    """dbt exited with a non-zero code."""
+    """dbt exited with a non-zero code (a failure of the build: exit code 1)."""
+
+    exit_code = 1
 
 
 def dbt_executable() -> str:

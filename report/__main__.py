@@ -7,12 +7,12 @@ PostgreSQL as the reporting role.
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import date
 from pathlib import Path
 
 from dashboard.db import Settings, Warehouse
 from report.weekly import ReportError, write_report
+from settings.exit_codes import run_main
 
 DEFAULT_OUTPUT = Path("reports/weekly_growth.html")
 
@@ -22,14 +22,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help=f"default {DEFAULT_OUTPUT}")
     parser.add_argument("--week", type=date.fromisoformat, default=None, help="first day of the week to report")
     args = parser.parse_args(argv)
-    try:
-        warehouse = Warehouse(Settings.from_env())
-        path = write_report(args.output, warehouse, args.week)
-    except (ReportError, ValueError, FileNotFoundError) as exc:
-        print(f"report: {exc}", file=sys.stderr)
-        return 1
-    print(f"report: {path}")
-    return 0
+
+    def body() -> int:
+        try:
+            settings = Settings.from_env()
+        except ValueError as exc:  # an environment variable with an unusable value
+            raise ReportError(str(exc)) from None
+        path = write_report(args.output, Warehouse(settings), args.week)
+        print(f"report: {path}")
+        return 0
+
+    # Exit codes (settings.exit_codes): 2 for the user's settings or data, 1 when the warehouse cannot be read.
+    return run_main(body, prog="report")
 
 
 if __name__ == "__main__":

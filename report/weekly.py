@@ -36,7 +36,10 @@ CONVERSION_WEEKS = 4
 
 
 class ReportError(RuntimeError):
-    """The report cannot be written (no complete week, warehouse missing)."""
+    """The report cannot be written (no complete week, warehouse missing): the data or settings the user pointed
+    it at, exit code 2."""
+
+    exit_code = 2
 
 
 @dataclass
@@ -519,7 +522,10 @@ def write_report(output: Path | str, warehouse: Warehouse | None = None, week: d
     try:
         data = WeeklyReport(warehouse).build(week)
     except WarehouseUnavailable as exc:
-        raise ReportError(str(exc)) from exc
+        error = ReportError(str(exc))
+        if not isinstance(exc.__cause__, FileNotFoundError):
+            error.exit_code = 1  # the warehouse is there but cannot be read (server down, locked): the system's
+        raise error from exc
     html = render_html(data)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")

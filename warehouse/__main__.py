@@ -1,7 +1,8 @@
 """Command line: ``python -m warehouse {ddl,load,import,compare}``.
 
-Exit codes: 0 done, 1 the warehouse failed (nothing changed), 2 bad input or configuration (nothing written).
-``compare`` exits 1 when the two warehouses' marts differ.
+Exit codes (settings.exit_codes): 0 done, 1 the warehouse failed (nothing changed), 2 bad input or configuration
+(nothing written; also when another run holds the warehouse), 130 interrupted (nothing changed). ``compare`` exits
+1 when the two warehouses' marts differ. ``load`` and ``import`` hold the warehouse's run lock (warehouse.lock).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from warehouse.errors import WarehouseError
+from settings.exit_codes import run_main
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DDL_DIR = REPO_ROOT / "warehouse" / "ddl"
@@ -137,16 +138,18 @@ def _where(args: argparse.Namespace) -> str:
 
 def _load(args: argparse.Namespace) -> int:
     from warehouse.load import load, stderr_progress
+    from warehouse.lock import warehouse_lock
 
     progress = (lambda _: None) if args.quiet else stderr_progress
-    counts = load(
-        args.input,
-        target=args.target,
-        duckdb_path=args.duckdb_path,
-        pg_database=args.pg_database,
-        recreate=args.recreate,
-        progress=progress,
-    )
+    with warehouse_lock(args.target, args.duckdb_path, args.pg_database, command="warehouse load"):
+        counts = load(
+            args.input,
+            target=args.target,
+            duckdb_path=args.duckdb_path,
+            pg_database=args.pg_database,
+            recreate=args.recreate,
+            progress=progress,
+        )
     width = max(len(name) for name in counts)
     for name, rows in counts.items():
         print(f"raw.{name:<{width}}  {rows:>12,}")
@@ -156,18 +159,20 @@ def _load(args: argparse.Namespace) -> int:
 
 def _import(args: argparse.Namespace) -> int:
     from warehouse.importer import import_events
+    from warehouse.lock import warehouse_lock
 
-    summary = import_events(
-        args.config,
-        target=args.target,
-        duckdb_path=args.duckdb_path,
-        pg_database=args.pg_database,
-        append=args.append,
-        recreate=args.recreate,
-        quiet=args.quiet,
-        chunk_lines=args.chunk_lines,
-        memory_limit=args.memory_limit,
-    )
+    with warehouse_lock(args.target, args.duckdb_path, args.pg_database, command="warehouse import"):
+        summary = import_events(
+            args.config,
+            target=args.target,
+            duckdb_path=args.duckdb_path,
+            pg_database=args.pg_database,
+            append=args.append,
+            recreate=args.recreate,
+            quiet=args.quiet,
+            chunk_lines=args.chunk_lines,
+            memory_limit=args.memory_limit,
+        )
     for line in summary.lines():
         print(line)
     print(f"into {_where(args)}")
@@ -194,20 +199,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        if args.command == "ddl":
-            return _ddl(args.check)
-        if args.command == "load":
-            return _load(args)
-        if args.command == "compare":
-            return _compare(args)
-        return _import(args)
-    except WarehouseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("error: interrupted, nothing changed", file=sys.stderr)
-        return 130
+    commands = {"ddl": lambda: _ddl(args.check), "load": lambda: _load(args), "compare": lambda: _compare(args)}
+    return run_main(commands.get(args.command, lambda: _import(args)), interrupted="interrupted, nothing changed")
 
 
 if __name__ == "__main__":

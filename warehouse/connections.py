@@ -15,9 +15,15 @@ from typing import Any
 
 import duckdb
 
+from settings.errors import SettingsError
+from warehouse.errors import InputError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DUCKDB_PATH = "data/warehouse.duckdb"
 DEFAULT_PG_DATABASE = "growth_analytics"
+# Names of data files DuckDB would read as such (not as a database): refused as a warehouse path.
+DATA_FILE_SUFFIXES = {".csv", ".tsv", ".txt", ".parquet", ".json", ".ndjson", ".jsonl", ".xlsx", ".gz", ".zst"}
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 
 def duckdb_path(path: str | os.PathLike[str] | None = None) -> Path:
@@ -26,18 +32,52 @@ def duckdb_path(path: str | os.PathLike[str] | None = None) -> Path:
     return chosen if chosen.is_absolute() else REPO_ROOT / chosen
 
 
+def check_duckdb_file(path: str | os.PathLike[str] | None = None, *, create_folder: bool = True) -> Path:
+    """The DuckDB warehouse file (see :func:`duckdb_path`), checked to be one: a DuckDB database or a new file
+    whose folder exists (created here). A data file name (``x.csv``, ``x.parquet``), an existing file that is not a
+    DuckDB database, or a folder that cannot be created is refused with one line (:class:`InputError`)."""
+    target = duckdb_path(path)
+    if target.suffix.lower() in DATA_FILE_SUFFIXES:
+        raise InputError(
+            f"DuckDB warehouse {target}: a {target.suffix} name is a data file, not a database;"
+            " use a name such as warehouse.duckdb"
+        )
+    if target.is_dir():
+        raise InputError(f"DuckDB warehouse {target} is a folder; give the path of a database file inside it")
+    if target.exists():
+        try:
+            with target.open("rb") as f:
+                header = f.read(12)
+        except OSError as exc:
+            raise InputError(f"DuckDB warehouse {target}: cannot read it ({exc.strerror})") from None
+        if header[8:12] != DUCKDB_MAGIC:
+            raise InputError(f"DuckDB warehouse {target} exists and is not a DuckDB database; refusing to touch it")
+    elif create_folder:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            folder = target.parent
+            raise InputError(f"cannot create the folder {folder} of the DuckDB warehouse: {exc.strerror}") from None
+    return target
+
+
 def connect_duckdb(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the DuckDB warehouse file."""
-    target = duckdb_path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(target))
+    return duckdb.connect(str(check_duckdb_file(path)))
 
 
 def pg_settings(database: str | None = None) -> dict[str, Any]:
     """Connection keywords for psycopg from the PG* environment variables (no secret is stored anywhere)."""
+    port_text = os.environ.get("PGPORT") or "5432"
+    try:
+        port = int(port_text)
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise SettingsError(f"PGPORT={port_text!r}: expected a port number (1-65535)")
     settings: dict[str, Any] = {
         "host": os.environ.get("PGHOST", "127.0.0.1"),
-        "port": int(os.environ.get("PGPORT", "5432")),
+        "port": port,
         "user": os.environ.get("PGUSER", "postgres"),
         "dbname": database or os.environ.get("PGDATABASE") or DEFAULT_PG_DATABASE,
     }

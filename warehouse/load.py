@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from warehouse import pgcopy
-from warehouse.connections import connect_postgres, describe_pg, duckdb_path, ensure_pg_database
+from warehouse.connections import check_duckdb_file, connect_postgres, describe_pg, ensure_pg_database
 from warehouse.contract import IMPORT_TABLES, LOGICAL_TYPES, TABLES, Table, render_ddl
 from warehouse.errors import InputError, WarehouseError
 from warehouse.sql import sql_string as _sql_string
@@ -261,7 +261,7 @@ def write_raw(
         if keyless:
             raise ValueError(f"append mode cannot merge raw.{keyless[0]}")
     if target == "duckdb":
-        return _write_duckdb(staging, sources, duckdb_path(duckdb_file), mode, recreate, progress)
+        return _write_duckdb(staging, sources, check_duckdb_file(duckdb_file), mode, recreate, progress)
     return _write_postgres(staging, sources, pg_database, mode, recreate, progress)
 
 
@@ -273,12 +273,11 @@ def _write_duckdb(
     recreate: bool,
     progress: Progress,
 ) -> dict[str, int]:
-    path.parent.mkdir(parents=True, exist_ok=True)
     home = staging.execute("select current_database()").fetchone()[0]
     # The loader prints its own progress; raw tables have no order to keep, so DuckDB may insert in parallel.
     staging.execute("set enable_progress_bar = false")
     staging.execute("set preserve_insertion_order = false")
-    staging.execute(f"attach {_sql_string(str(path))} as wh")
+    staging.execute(f"attach {_sql_string(str(path))} as wh (type duckdb)")
     counts: dict[str, int] = {}
     try:
         staging.execute("begin transaction")
@@ -308,14 +307,22 @@ def _write_duckdb(
                 progress(f"  raw.{name}: {counts[name]:,} rows ({time.perf_counter() - started:.1f} s)")
             staging.execute("commit")
         except BaseException:
-            staging.execute("rollback")
+            # A commit that failed (disk full) has already ended the transaction: the rollback then fails too,
+            # and its error ("no transaction is active") must not hide the original one, raised here.
+            _quietly(staging, "rollback")
             raise
     finally:
-        staging.execute(f"use {home}")
-        staging.execute("detach wh")
-        staging.execute("reset preserve_insertion_order")
-        staging.execute("reset enable_progress_bar")
+        for statement in (f"use {home}", "detach wh", "reset preserve_insertion_order", "reset enable_progress_bar"):
+            _quietly(staging, statement)
     return counts
+
+
+def _quietly(con: duckdb.DuckDBPyConnection, statement: str) -> None:
+    """Run a clean-up statement; its own failure is dropped so that the error being raised stays the one seen."""
+    try:
+        con.execute(statement)
+    except duckdb.Error:
+        pass
 
 
 def _key_match(name: str, left: str, right: str) -> str:

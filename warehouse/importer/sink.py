@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse import pgcopy
-from warehouse.connections import connect_postgres, describe_pg, ensure_pg_database
+from warehouse.connections import check_duckdb_file, connect_postgres, describe_pg, ensure_pg_database
 from warehouse.contract import Table, render_ddl
 from warehouse.errors import WarehouseError
 from warehouse.load import ALL_TABLES, APPEND_KEYS, INFO_SCHEMA_SQL, _raise_mismatch, contract_mismatches
@@ -102,7 +102,7 @@ class DuckDBSink(Sink):
         self.created = False
 
     def begin(self, recreate: bool) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        check_duckdb_file(self.path)
         self.created = not self.path.exists()
         self.con = duckdb.connect(str(self.path))
         self.con.execute(f"set memory_limit = '{self.memory_limit}'")
