@@ -24,6 +24,7 @@ help:
 	@echo "make test       set up and run the whole test suite (DuckDB and PostgreSQL)"
 	@echo "make docs       rebuild the static dbt docs site (data/docs/index.html)"
 	@echo "make dashboard  open the Streamlit dashboard on the marts (TARGET=postgres to read PostgreSQL)"
+	@echo "                (this machine only; DASHBOARD_ADDRESS=0.0.0.0 opens it to the network: no login!)"
 	@echo "make report     write the weekly growth report (reports/weekly_growth.html; TARGET=postgres too)"
 	@echo "make bench      run the benchmarks (large scale; minutes)"
 
@@ -52,8 +53,7 @@ docs: setup
 	$(PY) -m pipeline docs --target $(TARGET) --vars-file $(if $(DATA),$(DATA),data/generated/$(basename $(notdir $(SCENARIO)))/dbt_vars.yml)
 
 dashboard: setup
-	DASHBOARD_WAREHOUSE=$(TARGET) $(VENV)/bin/streamlit run dashboard/app.py --server.headless true \
-		--client.toolbarMode viewer --browser.gatherUsageStats false
+	DASHBOARD_WAREHOUSE=$(TARGET) $(PY) -m dashboard.serve
 
 report: setup
 	DASHBOARD_WAREHOUSE=$(TARGET) $(PY) -m report --output reports/weekly_growth.html
