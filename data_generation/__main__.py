@@ -1,4 +1,7 @@
-"""Command line: ``python -m data_generation --scenario saas --seed 42 --users 10000 --days 365``."""
+"""Command line: ``python -m data_generation --scenario saas --seed 42 --users 10000 --days 365``.
+
+``--horizon 400`` simulates 400 days and writes the first ``--days``; ``--continue <dataset folder> --days 1``
+then writes the next day as a batch (data_generation/batches.py)."""
 
 from __future__ import annotations
 
@@ -39,12 +42,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=_whole, default=365, help="days of data (default: 365)")
     p.add_argument("--start-date", default="2025-01-01", help="first day, YYYY-MM-DD (default: 2025-01-01)")
     p.add_argument("--output", default=None, help="output folder (default: data/generated/<scenario>)")
+    p.add_argument(
+        "--horizon",
+        type=_whole,
+        default=None,
+        help="simulate this many days but write only the first --days, so the dataset can be continued",
+    )
+    p.add_argument(
+        "--continue",
+        dest="continue_from",
+        metavar="DATASET",
+        default=None,
+        help="write the next --days days of this generated dataset (made with --horizon) as a batch folder",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.continue_from is not None:
+        return _continue(parser, args)
 
     def body() -> int:
         out = generate(
@@ -55,12 +74,33 @@ def main(argv: list[str] | None = None) -> int:
             start_date=args.start_date,
             output=args.output,
             quiet=args.quiet,
+            horizon=args.horizon,
         )
         if not args.quiet:
             print(str(out), file=sys.stderr)
         return 0
 
     # settings.exit_codes: 2 for bad input (GenerationError), 1 when the disk fails, 130 on Ctrl-C.
+    return run_main(body, interrupted="interrupted; nothing was written")
+
+
+def _continue(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """--continue: everything but --days comes from the dataset itself."""
+    from data_generation import continue_dataset
+
+    fixed = [f"--{n.replace('_', '-')}" for n in ("scenario", "seed", "users", "start_date", "output", "horizon")]
+    given = [
+        flag
+        for flag in fixed
+        if getattr(args, flag[2:].replace("-", "_")) != parser.get_default(flag[2:].replace("-", "_"))
+    ]
+    if given:
+        parser.error(f"--continue takes the dataset's own settings; drop {', '.join(given)}")
+
+    def body() -> int:
+        print(str(continue_dataset(args.continue_from, args.days, quiet=args.quiet)))
+        return 0
+
     return run_main(body, interrupted="interrupted; nothing was written")
 
 

@@ -30,6 +30,8 @@ from data_generation.timeutil import DAY, HOUR, SECOND, seasonal_factor
 
 BOOST_DAYS = 7.0  # e-folding time of the first-week boost
 LATE_DAYS = (1.0, 5.0)
+LATE_TAIL_FROM = 0.8  # with RunConfig.late_tail: the share of late events that stay within LATE_DAYS
+LATE_TAIL_MAX_DAYS = 15.0
 TOD_BITS = 16  # time of day: hour from a 2**16-entry table, position inside the hour from the other 16 bits
 
 
@@ -353,7 +355,9 @@ class ActivityGenerator:
         delay = col.sample_table(rng, self.event_delay_us, n)
         late = _bernoulli_positions(rng, n, self.late_share)
         lo, hi = LATE_DAYS
-        delay[late] = ((lo + (hi - lo) * rng.random(len(late))) * DAY).astype(np.int64)
+        u = rng.random(len(late))
+        days = late_tail_days(u) if self.world.cfg.late_tail else lo + (hi - lo) * u
+        delay[late] = (days * DAY).astype(np.int64)
         loaded = times + delay
         dup = _bernoulli_positions(rng, n, self.duplicate_share)
         self.counts.late_events += len(late)
@@ -378,6 +382,18 @@ class ActivityGenerator:
             main.schema.get_field_index("loaded_at"), self.events_schema.field("loaded_at"), col.timestamps(redelivered)
         )
         return pa.concat_tables([main, again])
+
+
+def late_tail_days(u: np.ndarray) -> np.ndarray:
+    """Days late for uniform ``u``: 80 % of late events 1 to 5 days (as without the tail), 20 % 5 to 15 days, later
+    than a typical incremental lookback. The same draws as without the tail, so only the delays differ."""
+    lo, hi = LATE_DAYS
+    head = u < LATE_TAIL_FROM
+    return np.where(
+        head,
+        lo + (hi - lo) * u / LATE_TAIL_FROM,
+        hi + (LATE_TAIL_MAX_DAYS - hi) * (u - LATE_TAIL_FROM) / (1.0 - LATE_TAIL_FROM),
+    )
 
 
 def _order_by_user_then_time(user: np.ndarray, time: np.ndarray) -> np.ndarray:

@@ -44,6 +44,8 @@ class RunConfig:
     users: int
     days: int
     start_date: date
+    # a dataset meant to be continued in batches: a fifth of late events arrive 5 to 15 days late, not 1 to 5
+    late_tail: bool = False
 
     @property
     def start_us(self) -> int:

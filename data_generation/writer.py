@@ -24,10 +24,12 @@ import pyarrow.parquet as pq
 import yaml
 
 from data_generation.columns import storage_schema
+from data_generation.continuation import Cut
 from data_generation.errors import GenerationError, GenerationSystemError
 from data_generation.simulator import Progress, Simulation, _quiet
 from settings.exit_codes import SYSTEM_ERRNOS
 from warehouse.contract import TABLES
+from warehouse.manifest import MANIFEST_FILE
 
 PARQUET_SETTINGS: dict[str, Any] = {
     "compression": "zstd",
@@ -105,16 +107,30 @@ def _move_into_place(tmp: Path, output: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_simulation(sim: Simulation, output: Path, progress: Progress = _quiet) -> dict[str, int]:
-    """Write every raw table, truth.json and dbt_vars.yml; return rows written per table."""
+def write_simulation(
+    sim: Simulation,
+    output: Path,
+    progress: Progress = _quiet,
+    cut: Cut | None = None,
+    truth_extra: dict[str, Any] | None = None,
+) -> dict[str, int]:
+    """Write every raw table, truth.json and dbt_vars.yml; return rows written per table.
+
+    With ``cut`` (data_generation/continuation.py) only the rows of that delivery are written, plus its
+    ``batch.json``; a batch (sequence > 0) gets no truth.json or dbt_vars.yml (its base has them)."""
     output = Path(output)
     tmp = prepare_output(output)
     try:
-        counts = _write_all(sim, tmp, progress)
-        truth = sim.truth(counts)
-        (tmp / "truth.json").write_text(json.dumps(truth, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
-        header = f"# dbt vars for scenario {sim.world.sc.name} (pass with --vars or let the pipeline read this file)\n"
-        (tmp / "dbt_vars.yml").write_text(header + yaml.safe_dump(sim.dbt_vars(), sort_keys=True))
+        counts = _write_all(sim, tmp, progress, cut)
+        if cut is None or cut.sequence == 0:
+            truth = {**sim.truth(counts), **(truth_extra or {})}
+            (tmp / "truth.json").write_text(json.dumps(truth, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
+            header = (
+                f"# dbt vars for scenario {sim.world.sc.name} (pass with --vars or let the pipeline read this file)\n"
+            )
+            (tmp / "dbt_vars.yml").write_text(header + yaml.safe_dump(sim.dbt_vars(), sort_keys=True))
+        if cut is not None:
+            (tmp / MANIFEST_FILE).write_text(cut.manifest(counts).to_json())
         _move_into_place(tmp, output)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -128,12 +144,12 @@ def write_simulation(sim: Simulation, output: Path, progress: Progress = _quiet)
     return counts
 
 
-def _write_all(sim: Simulation, folder: Path, progress: Progress) -> dict[str, int]:
+def _write_all(sim: Simulation, folder: Path, progress: Progress, cut: Cut | None = None) -> dict[str, int]:
     counts: dict[str, int] = {}
     for name in TABLES:
         if name in ("events", "sessions"):
             continue
-        table = sim.tables[name]
+        table = sim.tables[name] if cut is None else cut.table(name, sim.tables[name])
         with _writer(folder / f"{name}.parquet", name) as w:
             w.write_table(table, row_group_size=ROW_GROUP_ROWS)
         counts[name] = table.num_rows
@@ -141,6 +157,8 @@ def _write_all(sim: Simulation, folder: Path, progress: Progress) -> dict[str, i
     rows = {"events": 0, "sessions": 0}
 
     def write_block(name: str, table: pa.Table) -> None:
+        if cut is not None:
+            table = cut.table(name, table)
         writers[name].write_table(table, row_group_size=ROW_GROUP_ROWS)
         rows[name] += table.num_rows
 

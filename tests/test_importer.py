@@ -509,6 +509,12 @@ def test_append_adds_only_new_lines_and_keeps_the_earliest_sign_up(wh, tmp_path)
         ("u2", datetime(2025, 1, 2, 11)),
     ]
     assert wh.count("events") == 3
+    # every row is stamped with the import that delivered it: batch_id = its import_id, loaded_at = its time
+    for table in ("users", "events"):
+        assert wh.query(
+            f"select count(*) from raw.{table} r where not exists (select 1 from raw.import_files f"
+            " where f.import_id = r.batch_id and f.loaded_at = r.loaded_at)"
+        ) == [(0,)]
 
 
 def test_progress_goes_to_stderr_and_quiet_silences_it(duck, tmp_path, capsys):

@@ -21,7 +21,7 @@ import pytest
 from tests.conftest import pg_test_database, require_postgres
 from warehouse.__main__ import main as cli
 from warehouse.connections import drop_pg_database, ensure_pg_database, pg_settings
-from warehouse.contract import IMPORT_TABLES, TABLES, render_ddl
+from warehouse.contract import BOOKKEEPING_TABLES, IMPORT_TABLES, TABLES, render_ddl
 from warehouse.errors import InputError, WarehouseError
 from warehouse.load import load
 
@@ -334,7 +334,7 @@ def test_load_counts_types_and_values(warehouse, tmp_path):
     raw = [row for row in warehouse.columns("raw")]
     declared = warehouse.columns("ddl_expected")
     assert raw == declared
-    assert {r[0] for r in raw} == {*TABLES, *IMPORT_TABLES}
+    assert {r[0] for r in raw} == {*TABLES, *IMPORT_TABLES, *BOOKKEEPING_TABLES}
 
     # Values survive the trip: money, JSON, timestamps with microseconds, nulls, big integers, booleans.
     amount, properties, occurred_at = warehouse.query(

@@ -70,7 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     ddl.add_argument("--check", action="store_true", help="only check the files are up to date (exit 1 if not)")
 
     load = sub.add_parser("load", help="load a folder of <table>.parquet into schema raw")
-    load.add_argument("--input", required=True, help="folder with one <table>.parquet per raw table")
+    what = load.add_mutually_exclusive_group(required=True)
+    what.add_argument("--input", help="folder with one <table>.parquet per raw table (replaces raw)")
+    what.add_argument(
+        "--append",
+        metavar="BATCH_FOLDER",
+        help="add the next batch of the loaded dataset (python -m data_generation --continue writes them);"
+        " a batch already loaded adds nothing",
+    )
     _add_target_args(load)
 
     imp = sub.add_parser("import", help="import your own event export described by a mapping YAML")
@@ -141,6 +148,8 @@ def _load(args: argparse.Namespace) -> int:
     from warehouse.lock import warehouse_lock
 
     progress = (lambda _: None) if args.quiet else stderr_progress
+    if args.append is not None:
+        return _append(args, progress)
     with warehouse_lock(args.target, args.duckdb_path, args.pg_database, command="warehouse load"):
         counts = load(
             args.input,
@@ -154,6 +163,33 @@ def _load(args: argparse.Namespace) -> int:
     for name, rows in counts.items():
         print(f"raw.{name:<{width}}  {rows:>12,}")
     print(f"loaded {sum(counts.values()):,} rows into {_where(args)}")
+    return 0
+
+
+def _append(args: argparse.Namespace, progress) -> int:  # noqa: ANN001 - a progress callable
+    from warehouse.batches import append_batch
+    from warehouse.lock import warehouse_lock
+
+    if args.recreate:
+        print("error: --recreate empties raw; it cannot go with --append", file=sys.stderr)
+        return 2
+    with warehouse_lock(args.target, args.duckdb_path, args.pg_database, command="warehouse load --append"):
+        result = append_batch(
+            args.append,
+            target=args.target,
+            duckdb_path=args.duckdb_path,
+            pg_database=args.pg_database,
+            progress=progress,
+        )
+    m = result.manifest
+    days = f"{m.first_day} to {m.last_day}" if m.first_day else "no day range"
+    if result.already_loaded:
+        print(f"batch {m.batch_id} ({days}) is already loaded in {_where(args)}: nothing added")
+        return 0
+    width = max(len(name) for name in result.counts)
+    for name, rows in result.counts.items():
+        print(f"raw.{name:<{width}}  {rows:>12,}")
+    print(f"appended batch {m.batch_id} ({days}): {sum(result.counts.values()):,} rows into {_where(args)}")
     return 0
 
 

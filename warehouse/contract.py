@@ -14,6 +14,8 @@ Conventions
 * ``properties`` columns hold a JSON object (DuckDB ``json``, PostgreSQL ``jsonb``).
 * ``loaded_at`` is when the row reached the warehouse's landing zone (for events, tracker
   delivery time: late-arriving events have ``loaded_at`` days after ``occurred_at``).
+* ``batch_id`` names the load that delivered the row (``raw.load_batches``). It is *stamped*: the loader
+  writes it, input files do not carry it (``Table.file_columns`` are the columns a file holds).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Column:
     type: str
     nullable: bool = True
     description: str = ""
+    stamped: bool = False  # written by the loader, not read from the input files
 
 
 @dataclass(frozen=True)
@@ -55,8 +58,15 @@ class Table:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    def arrow_schema(self) -> pa.Schema:
-        return pa.schema([pa.field(c.name, LOGICAL_TYPES[c.type][2], nullable=c.nullable) for c in self.columns])
+    @property
+    def file_columns(self) -> tuple[Column, ...]:
+        """The columns an input file holds: all but the ones the loader stamps (``batch_id``)."""
+        return tuple(c for c in self.columns if not c.stamped)
+
+    def arrow_schema(self, stamped: bool = False) -> pa.Schema:
+        """Arrow schema of the file columns (the simulator's tables); ``stamped=True`` adds the loader's columns."""
+        cols = self.columns if stamped else self.file_columns
+        return pa.schema([pa.field(c.name, LOGICAL_TYPES[c.type][2], nullable=c.nullable) for c in cols])
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -70,6 +80,13 @@ def _c(name: str, type_: str, description: str, nullable: bool = True) -> Column
 
 
 LOADED_AT = _c("loaded_at", "timestamp", "When the row landed in the warehouse (UTC).", False)
+BATCH_ID = Column(
+    "batch_id",
+    "string",
+    False,
+    "The load that delivered the row (raw.load_batches.batch_id; an import's import_id). Stamped by the loader.",
+    stamped=True,
+)
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -87,6 +104,7 @@ TABLES: dict[str, Table] = {
                 _c("segment", "string", "Business segment of the user (plan intent, risk group, ...)."),
                 _c("properties", "json", "Further attributes of the user as a JSON object."),
                 LOADED_AT,
+                BATCH_ID,
             ),
             ("user_id",),
         ),
@@ -102,6 +120,7 @@ TABLES: dict[str, Table] = {
                 _c("channel", "string", "Traffic source that started the session (the marketing touch point)."),
                 _c("country", "string", "Country of the session."),
                 LOADED_AT,
+                BATCH_ID,
             ),
             ("session_id",),
         ),
@@ -118,6 +137,7 @@ TABLES: dict[str, Table] = {
                 _c("amount", "money", "Money attached to the event (order value), if any."),
                 _c("properties", "json", "Further attributes of the event as a JSON object (feature, page, ...)."),
                 LOADED_AT,
+                BATCH_ID,
             ),
             (),  # event_id is not unique in raw: deduplicated in staging
         ),
@@ -132,6 +152,7 @@ TABLES: dict[str, Table] = {
                 _c("currency", "string", "ISO 4217 currency code.", False),
                 _c("tier", "integer", "Rank of the plan (higher = more expensive) for upgrade/downgrade.", False),
                 LOADED_AT,
+                BATCH_ID,
             ),
             ("plan_id",),
         ),
@@ -156,6 +177,7 @@ TABLES: dict[str, Table] = {
                 _c("valid_to", "timestamp", "End of this version (UTC); null while current."),
                 _c("cancelled_at", "timestamp", "When cancellation was requested (set on the last version only)."),
                 LOADED_AT,
+                BATCH_ID,
             ),
             ("subscription_id", "version"),
         ),
@@ -178,6 +200,7 @@ TABLES: dict[str, Table] = {
                 _c("failure_reason", "string", "Why a failed attempt failed."),
                 _c("created_at", "timestamp", "When the attempt or refund happened (UTC).", False),
                 LOADED_AT,
+                BATCH_ID,
             ),
             ("payment_id",),
         ),
@@ -192,6 +215,7 @@ TABLES: dict[str, Table] = {
                 _c("impressions", "bigint", "Ad impressions."),
                 _c("clicks", "bigint", "Ad clicks."),
                 LOADED_AT,
+                BATCH_ID,
             ),
             ("spend_date", "channel"),
         ),
@@ -209,6 +233,7 @@ TABLES: dict[str, Table] = {
                 _c("ended_at", "timestamp", "End of the experiment (UTC)."),
                 _c("description", "string", "Hypothesis in words."),
                 LOADED_AT,
+                BATCH_ID,
             ),
             ("experiment_id", "variant"),
         ),
@@ -221,6 +246,7 @@ TABLES: dict[str, Table] = {
                 _c("variant", "string", "Assigned variant.", False),
                 _c("assigned_at", "timestamp", "When the user was assigned (UTC).", False),
                 LOADED_AT,
+                BATCH_ID,
             ),
             ("experiment_id", "user_id"),
         ),
@@ -264,12 +290,34 @@ IMPORT_TABLES: dict[str, Table] = {
 }
 
 
+# Bookkeeping of appended batches (`python -m warehouse load --append`, warehouse/batches.py).
+BOOKKEEPING_TABLES: dict[str, Table] = {
+    "load_batches": Table(
+        "load_batches",
+        "One row per batch loaded into raw: a full load (sequence 0) replaces them all, each `load --append`"
+        " adds the next. A batch already here is not loaded again.",
+        (
+            _c("batch_id", "string", "The batch (stamped on every raw row it delivered).", False),
+            _c("dataset", "string", "The dataset the batch belongs to (scenario, seed, size, start, horizon).", False),
+            _c("sequence", "integer", "0 for the full load, then 1, 2, ... in load order.", False),
+            _c("first_day", "date", "First day of arrivals the batch covers (by loaded_at)."),
+            _c("last_day", "date", "Last day of arrivals the batch covers (by loaded_at)."),
+            _c("source", "string", "Folder the batch was loaded from.", False),
+            _c("row_count", "bigint", "Rows the batch added to raw, over all tables.", False),
+            LOADED_AT,
+        ),
+        ("batch_id",),
+    ),
+}
+
+
 def raw_tables() -> tuple[Table, ...]:
-    """Every table of schema ``raw``: the contract tables (``TABLES``), then the importer's own (``IMPORT_TABLES``).
+    """Every table of schema ``raw``: the contract tables (``TABLES``), the importer's own (``IMPORT_TABLES``),
+    then the batch bookkeeping (``BOOKKEEPING_TABLES``).
 
     The DDL and the dbt sources (warehouse/dbt_sources.py) are both rendered from this list.
     """
-    return (*TABLES.values(), *IMPORT_TABLES.values())
+    return (*TABLES.values(), *IMPORT_TABLES.values(), *BOOKKEEPING_TABLES.values())
 
 
 def render_ddl(dialect: str, schema: str = "raw") -> str:

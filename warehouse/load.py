@@ -26,11 +26,11 @@ import pyarrow.parquet as pq
 
 from warehouse import pgcopy
 from warehouse.connections import check_duckdb_file, connect_postgres, describe_pg, ensure_pg_database
-from warehouse.contract import IMPORT_TABLES, LOGICAL_TYPES, TABLES, Table, render_ddl
+from warehouse.contract import BOOKKEEPING_TABLES, IMPORT_TABLES, LOGICAL_TYPES, TABLES, Table, render_ddl
 from warehouse.errors import InputError, WarehouseError
 from warehouse.sql import sql_string as _sql_string
 
-ALL_TABLES: dict[str, Table] = {**TABLES, **IMPORT_TABLES}
+ALL_TABLES: dict[str, Table] = {**TABLES, **IMPORT_TABLES, **BOOKKEEPING_TABLES}
 TARGETS = ("duckdb", "postgres")
 COPY_BATCH_ROWS = 131_072
 
@@ -43,6 +43,7 @@ APPEND_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 Progress = Callable[[str], None]
+Guard = Callable[[Callable[[str], list[tuple]]], None]
 
 
 def _quiet(_: str) -> None:
@@ -100,7 +101,8 @@ def validate_parquet_folder(input_dir: Path) -> dict[str, int]:
         except Exception as exc:  # noqa: BLE001 - any read failure is reported as bad input
             raise InputError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
         found = {f.name: f for f in schema}
-        for col in table.columns:
+        file_names = [c.name for c in table.file_columns]
+        for col in table.file_columns:
             if col.name not in found:
                 raise InputError(f"{path}: table {table.name} has no column {col.name!r} ({col.type})")
             ftype = found[col.name].type
@@ -110,10 +112,10 @@ def validate_parquet_folder(input_dir: Path) -> dict[str, int]:
                     f"{path}: table {table.name} column {col.name!r} is {ftype}, the contract wants {expected}"
                     f" ({col.type}{', naive UTC' if col.type == 'timestamp' else ''})"
                 )
-        extra = [name for name in found if name not in table.column_names]
+        extra = [name for name in found if name not in file_names]
         if extra:
             raise InputError(f"{path}: table {table.name} has columns the contract does not know: {', '.join(extra)}")
-        for col in table.columns:
+        for col in table.file_columns:
             if col.nullable:
                 continue
             index = schema.get_field_index(col.name)
@@ -139,19 +141,27 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def parquet_sources(input_dir: Path, dialect: str) -> dict[str, str]:
-    """Per contract table, a DuckDB SELECT reading its Parquet file cast to the contract's column types."""
+def parquet_sources(input_dir: Path, dialect: str, batch_id: str) -> dict[str, str]:
+    """Per contract table, a DuckDB SELECT reading its Parquet file cast to the contract's column types, each row
+    stamped with ``batch_id``."""
     sources = {}
     for table in TABLES.values():
         path = _sql_string(str((input_dir / f"{table.name}.parquet").resolve()))
-        sources[table.name] = f"select {select_list(table, dialect)} from read_parquet({path}, binary_as_string = true)"
+        columns = select_list(table, dialect, batch_id)
+        sources[table.name] = f"select {columns} from read_parquet({path}, binary_as_string = true)"
     return sources
 
 
-def select_list(table: Table, dialect: str) -> str:
-    """``cast(col as type) as col, ...`` in contract order; JSON stays text for PostgreSQL (jsonb parses it)."""
+def select_list(table: Table, dialect: str, batch_id: str | None = None) -> str:
+    """``cast(col as type) as col, ...`` in contract order; JSON stays text for PostgreSQL (jsonb parses it).
+    A stamped column (``batch_id``) is the constant ``batch_id``, which must then be given."""
     parts = []
     for col in table.columns:
+        if col.stamped:
+            if batch_id is None:
+                raise ValueError(f"raw.{table.name}.{col.name} is stamped by the loader: pass batch_id")
+            parts.append(f"cast({_sql_string(batch_id)} as varchar) as {col.name}")
+            continue
         duck_type = LOGICAL_TYPES[col.type][0]
         if col.type == "json" and dialect == "postgres":
             duck_type = "varchar"
@@ -241,17 +251,21 @@ def write_raw(
     mode: str = "replace",
     recreate: bool = False,
     progress: Progress = _quiet,
+    guard: Guard | None = None,
 ) -> dict[str, int]:
     """Move rows into schema ``raw`` in one transaction; return rows written per table.
 
     ``sources`` maps a raw table to a SELECT (runnable on ``staging``) giving the table's columns in contract
-    order. ``mode='replace'`` empties every raw table (contract and import tables) and fills those in
+    order. ``mode='replace'`` empties every raw table (contract, import and bookkeeping tables) and fills those in
     ``sources``; ``mode='append'`` adds to ``users``, ``events`` and ``import_rejects`` only rows whose key is new
-    (see ``APPEND_KEYS``). Any failure rolls the whole write back.
+    (see ``APPEND_KEYS``); ``mode='batch'`` adds every row as it is (a batch's re-deliveries stay re-deliveries).
+    ``guard(query)``, when given, runs inside the transaction before anything is written; ``query(sql)`` returns
+    the rows of ``sql``, in which ``{raw}`` names schema raw. Whatever it raises rolls the write back. Any failure
+    rolls the whole write back.
     """
     if target not in TARGETS:
         raise InputError(f"unknown target {target!r}: expected duckdb or postgres")
-    if mode not in ("replace", "append"):
+    if mode not in ("replace", "append", "batch"):
         raise ValueError(f"unknown mode {mode!r}")
     unknown = [t for t in sources if t not in ALL_TABLES]
     if unknown:
@@ -261,8 +275,8 @@ def write_raw(
         if keyless:
             raise ValueError(f"append mode cannot merge raw.{keyless[0]}")
     if target == "duckdb":
-        return _write_duckdb(staging, sources, check_duckdb_file(duckdb_file), mode, recreate, progress)
-    return _write_postgres(staging, sources, pg_database, mode, recreate, progress)
+        return _write_duckdb(staging, sources, check_duckdb_file(duckdb_file), mode, recreate, progress, guard)
+    return _write_postgres(staging, sources, pg_database, mode, recreate, progress, guard)
 
 
 def _write_duckdb(
@@ -272,6 +286,7 @@ def _write_duckdb(
     mode: str,
     recreate: bool,
     progress: Progress,
+    guard: Guard | None = None,
 ) -> dict[str, int]:
     home = staging.execute("select current_database()").fetchone()[0]
     # The loader prints its own progress; raw tables have no order to keep, so DuckDB may insert in parallel.
@@ -292,6 +307,8 @@ def _write_duckdb(
             problems = contract_mismatches(rows, "duckdb")
             if problems:
                 _raise_mismatch(problems, str(path))
+            if guard is not None:
+                guard(lambda sql: staging.execute(sql.format(raw="wh.raw")).fetchall())
             for name, table in ALL_TABLES.items():
                 cols = ", ".join(table.column_names)
                 if mode == "replace":
@@ -362,6 +379,7 @@ def _write_postgres(
     mode: str,
     recreate: bool,
     progress: Progress,
+    guard: Guard | None = None,
 ) -> dict[str, int]:
     from psycopg.copy import QueuedLibpqWriter
 
@@ -382,6 +400,10 @@ def _write_postgres(
             problems = contract_mismatches(rows, "postgres")
             if problems:
                 _raise_mismatch(problems, where)
+            if guard is not None:
+                # one batch load at a time: a second waits here and then finds the first one's bookkeeping
+                cur.execute("lock table raw.load_batches in exclusive mode")
+                guard(lambda sql: cur.execute(sql.format(raw="raw")).fetchall())
             if mode == "replace":
                 cur.execute("truncate " + ", ".join(f"raw.{name}" for name in ALL_TABLES))
             for name, table in ALL_TABLES.items():
@@ -389,7 +411,7 @@ def _write_postgres(
                     continue
                 started = time.perf_counter()
                 cols = ", ".join(table.column_names)
-                into = f"raw.{name}" if mode == "replace" else f"__append_{name}"
+                into = f"__append_{name}" if mode == "append" else f"raw.{name}"
                 if mode == "append":
                     cur.execute(f"create temp table {into} (like raw.{name}) on commit drop")
                 # A cursor of its own: the staging connection may still hold a finished statement's result.
@@ -440,17 +462,23 @@ def load(
     """Replace schema ``raw`` with the Parquet files in ``input_dir``; return rows loaded per contract table.
 
     Validates the whole folder first (:class:`InputError`, nothing written). Import tables
-    (``raw.import_rejects``) are emptied: the raw layer now holds this dataset only.
+    (``raw.import_rejects``) are emptied: the raw layer now holds this dataset only, recorded as its batch 0 in
+    ``raw.load_batches`` (warehouse/batches.py; batches follow with ``load --append``).
     """
+    from warehouse.batches import BOOKKEEPING, bookkeeping_source, full_load_manifest
+
     folder = Path(input_dir)
     if target not in TARGETS:
         raise InputError(f"unknown target {target!r}: expected duckdb or postgres")
     expected = validate_parquet_folder(folder)
+    manifest = full_load_manifest(folder)
+    sources = parquet_sources(folder, target, manifest.batch_id)
+    sources[BOOKKEEPING] = bookkeeping_source(manifest, folder, sum(expected.values()))
     staging = duckdb.connect()
     try:
         counts = write_raw(
             staging,
-            parquet_sources(folder, target),
+            sources,
             target=target,
             duckdb_file=duckdb_path,
             pg_database=pg_database,
@@ -464,4 +492,4 @@ def load(
     for name, rows in expected.items():
         if counts.get(name) != rows:
             raise WarehouseError(f"raw.{name}: loaded {counts.get(name)} rows but the file has {rows}")
-    return counts
+    return {name: counts[name] for name in TABLES}

@@ -11,7 +11,8 @@ create table if not exists raw.users (
     country text,
     segment text,
     properties jsonb,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    batch_id text not null
 );
 
 -- One row per session as reported by the tracker. May be empty: dbt then derives sessions from events.
@@ -23,7 +24,8 @@ create table if not exists raw.sessions (
     device text,
     channel text,
     country text,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    batch_id text not null
 );
 
 -- One row per tracked event delivery. The same event_id may arrive more than once (tracker resends).
@@ -36,7 +38,8 @@ create table if not exists raw.events (
     device text,
     amount numeric(18, 2),
     properties jsonb,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    batch_id text not null
 );
 
 -- One row per price plan.
@@ -47,7 +50,8 @@ create table if not exists raw.plans (
     price numeric(18, 2) not null,
     currency text not null,
     tier integer not null,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    batch_id text not null
 );
 
 -- One row per version of a subscription: a new version starts at trial start, paid start and every plan change. valid_to is null for the current version; a cancelled subscription's last version ends when its paid period ends (cancelled_at holds when the customer asked to cancel).
@@ -61,7 +65,8 @@ create table if not exists raw.subscriptions (
     valid_from timestamp not null,
     valid_to timestamp,
     cancelled_at timestamp,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    batch_id text not null
 );
 
 -- One row per payment attempt or refund. Failed charges are retried (retry_of_payment_id links the retry to the attempt before it); refunds reference the refunded charge.
@@ -79,7 +84,8 @@ create table if not exists raw.payments (
     refunded_payment_id text,
     failure_reason text,
     created_at timestamp not null,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    batch_id text not null
 );
 
 -- One row per channel per day of paid marketing.
@@ -90,7 +96,8 @@ create table if not exists raw.marketing_spend (
     currency text not null,
     impressions bigint,
     clicks bigint,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    batch_id text not null
 );
 
 -- One row per experiment variant: the experiment's design (goal, window, planned split).
@@ -104,7 +111,8 @@ create table if not exists raw.experiments (
     started_at timestamp not null,
     ended_at timestamp,
     description text,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    batch_id text not null
 );
 
 -- One row per user per experiment: the variant the user was assigned.
@@ -113,7 +121,8 @@ create table if not exists raw.experiment_assignments (
     user_id text not null,
     variant text not null,
     assigned_at timestamp not null,
-    loaded_at timestamp not null
+    loaded_at timestamp not null,
+    batch_id text not null
 );
 
 -- One row per input line (or Parquet row) that `python -m warehouse import` could not load, with why.
@@ -136,5 +145,17 @@ create table if not exists raw.import_files (
     size_bytes bigint not null,
     modified_at timestamp not null,
     records bigint not null,
+    loaded_at timestamp not null
+);
+
+-- One row per batch loaded into raw: a full load (sequence 0) replaces them all, each `load --append` adds the next. A batch already here is not loaded again.
+create table if not exists raw.load_batches (
+    batch_id text not null,
+    dataset text not null,
+    sequence integer not null,
+    first_day date,
+    last_day date,
+    source text not null,
+    row_count bigint not null,
     loaded_at timestamp not null
 );

@@ -305,7 +305,7 @@ class Staging:
         """The rows of ``sql`` in ``table``'s contract types, as batches. A query of the chunk's records (registered
         on this connection only) is run here and its result (at most a chunk) handed over; others stream from a
         cursor of their own, consumed by the warehouse while this connection goes on."""
-        query = f"select {select_list(table, dialect)} from ({sql})"
+        query = f"select {select_list(table, dialect, self.import_id)} from ({sql})"
         if chunk_local:
             return self.con.sql(query).to_arrow_table().to_reader(BATCH_ROWS)
         return self.con.cursor().sql(query).to_arrow_reader(BATCH_ROWS)
