@@ -1,8 +1,31 @@
+{#-
+    Subscription versions are restated state: a later delivery of a (subscription_id, version) carries what became
+    known since (cancelled_at, valid_to), so the latest delivery (greatest loaded_at) is the row's current truth.
+-#}
 with
 
 source as (
 
     select * from {{ source('raw', 'subscriptions') }}
+
+),
+
+deliveries_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by subscription_id, version
+            order by loaded_at desc, batch_id desc
+        ) as delivery_rank
+    from source
+
+),
+
+latest_deliveries as (
+
+    select * from deliveries_ranked
+    where delivery_rank = 1
 
 ),
 
@@ -22,7 +45,7 @@ renamed as (
         {{ to_reporting_tz('valid_to') }} as valid_to_local,
         {{ to_reporting_tz('cancelled_at') }} as cancelled_at_local,
         cast(loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
-    from source
+    from latest_deliveries
 
 )
 
