@@ -193,7 +193,7 @@ def test_cli_writes_the_file_and_fails_cleanly(built_duckdb, tmp_path):
         capture_output=True,
         text=True,
     )
-    assert bad.returncode == 1
+    assert bad.returncode == 2  # no warehouse at DUCKDB_PATH: the user's setting (settings.exit_codes)
     assert bad.stderr.strip().count("\n") == 0 and str(missing) in bad.stderr
     assert not (tmp_path / "x.html").exists() and not (tmp_path / "x.html.partial").exists()
 
