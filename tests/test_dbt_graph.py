@@ -61,3 +61,22 @@ def test_refs_are_dependencies_whatever_the_vars(name, tmp_path):
             if fed and fed[0] not in parents[test["model"]]:
                 problems.append(f"unit test {test['name']} feeds {fed[0]}, not a parent of {test['model']}")
     assert not problems, "\n".join(problems)
+
+
+def test_period_completeness_has_one_home():
+    """Which periods exist and whether one is complete is decided in dim_date / dim_periods only: no other model
+    regroups dim_date's completeness flags or derives a period's end from the event range (docs/decisions.md)."""
+    rebuilt = re.compile(r"is_complete_(week|month)|bool_and\(\s*is_complete_month|dateadd\('day',\s*6,")
+    offenders = [
+        str(path.relative_to(DBT_PROJECT_DIR))
+        for path in sorted((DBT_PROJECT_DIR / "models").rglob("*.sql"))
+        if path.stem not in {"dim_date", "dim_periods"} and rebuilt.search(path.read_text())
+    ]
+    assert not offenders, f"period spines or completeness rebuilt outside dim_periods: {offenders}"
+    spined = {
+        "mrr", "mrr_movements", "mrr_customer_months", "customer_revenue_months", "revenue_metrics_by_channel",
+        "attribution_by_channel", "channel_performance", "engagement_weekly", "engagement_feature_adoption",
+        "funnel_conversion_daily",
+    }  # fmt: skip
+    reading = {p.stem for p in (DBT_PROJECT_DIR / "models").rglob("*.sql") if "ref('dim_periods')" in p.read_text()}
+    assert spined <= reading, f"period marts not spined on dim_periods: {sorted(spined - reading)}"

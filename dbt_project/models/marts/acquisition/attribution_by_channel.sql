@@ -1,5 +1,5 @@
 {#-
-    One row per channel per month of dim_date: conversions credited to the channel under first-touch,
+    One row per channel per month of dim_periods: conversions credited to the channel under first-touch,
     last-touch and linear attribution (sums of attribution's credits by conversion month). Each model's
     column sums over channels to the month's conversions.
 -#}
@@ -24,22 +24,13 @@ channels as (
 
 ),
 
-calendar as (
-
-    select
-        month_start_date,
-        is_complete_month
-    from {{ ref('dim_date') }}
-
-),
-
 months as (
 
     select
-        month_start_date,
-        bool_and(is_complete_month) as is_complete_period
-    from calendar
-    group by month_start_date
+        period_start as month_start_date,
+        is_complete_period
+    from {{ ref('dim_periods') }}
+    where period_grain = 'month'
 
 ),
 

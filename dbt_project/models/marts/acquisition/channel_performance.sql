@@ -1,5 +1,5 @@
 {#-
-    One row per acquisition channel per month of dim_date. Cohort columns (signups, activated_users,
+    One row per acquisition channel per month of dim_periods. Cohort columns (signups, activated_users,
     converted_users and their rates) follow the users who signed up in the month; calendar columns (spend,
     new_paying_customers, revenue) count what happened in the month. CAC = spend / new paying customers,
     ROAS = revenue / spend; both null without spend, so organic and referral channels show null, never 0 or
@@ -17,12 +17,13 @@ channels as (
 
 ),
 
-calendar as (
+months as (
 
     select
-        month_start_date,
-        is_complete_month
-    from {{ ref('dim_date') }}
+        period_start as month_start_date,
+        is_complete_period
+    from {{ ref('dim_periods') }}
+    where period_grain = 'month'
 
 ),
 
@@ -67,16 +68,6 @@ channel_revenue as (
         arppu,
         paying_customer_ltv
     from {{ ref('revenue_metrics_by_channel') }}
-
-),
-
-months as (
-
-    select
-        month_start_date,
-        bool_and(is_complete_month) as is_complete_period
-    from calendar
-    group by month_start_date
 
 ),
 

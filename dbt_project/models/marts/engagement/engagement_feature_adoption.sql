@@ -1,8 +1,8 @@
 {#-
     Feature adoption: the share of each week's active users who used a feature that week.
     Feature events are fct_events rows with a feature_name (events named var('feature_event'),
-    feature taken from property var('feature_property')). Every week from the first to the last
-    event date appears for every feature ever used.
+    feature taken from property var('feature_property')). Every week of dim_periods (the first to the last
+    event date) appears for every feature ever used.
 -#}
 
 with
@@ -35,24 +35,13 @@ calendar as (
 
 ),
 
-data_range as (
-
-    select
-        min(event_date) as first_event_date,
-        max(event_date) as last_event_date
-    from events
-
-),
-
 weeks as (
 
     select
-        calendar.week_start_date,
-        max(data_range.last_event_date) as last_event_date
-    from calendar
-    inner join data_range
-        on calendar.date_day between data_range.first_event_date and data_range.last_event_date
-    group by calendar.week_start_date
+        period_start as week_start_date,
+        is_complete_period
+    from {{ ref('dim_periods') }}
+    where period_grain = 'week'
 
 ),
 
@@ -127,12 +116,12 @@ final as (
 
     select
         features.feature_name,
-        cast(coalesce(weekly_active_counts.active_users, 0) as bigint) as active_users,
-        cast(coalesce(weekly_feature_counts.feature_users, 0) as bigint) as feature_users,
-        cast(coalesce(weekly_feature_counts.feature_events, 0) as bigint) as feature_events,
-        cast(coalesce(weekly_feature_counts.feature_users, 0) as double precision)
-        / nullif(weekly_active_counts.active_users, 0) as adoption_rate,
-        {{ dbt.dateadd('day', 6, 'weeks.week_start_date') }} <= weeks.last_event_date as is_complete_period,
+        cast(coalesce(weekly_active_counts.active_users, 0) as {{ dbt.type_bigint() }}) as active_users,
+        cast(coalesce(weekly_feature_counts.feature_users, 0) as {{ dbt.type_bigint() }}) as feature_users,
+        cast(coalesce(weekly_feature_counts.feature_events, 0) as {{ dbt.type_bigint() }}) as feature_events,
+        {{ safe_divide('coalesce(weekly_feature_counts.feature_users, 0)', 'weekly_active_counts.active_users') }}
+            as adoption_rate,
+        weeks.is_complete_period,
         weeks.week_start_date
     from weeks
     cross join features

@@ -195,12 +195,12 @@ final as (
         cast(bucket_order as integer) as bucket_order,
         cast(min_active_days as integer) as min_first_week_active_days,
         cast(max_active_days as integer) as max_first_week_active_days,
-        cast(sum(eligible_users) over (partition by retention_week) as bigint) as cohort_users,
-        cast(eligible_users as bigint) as eligible_users,
-        cast(retained_users as bigint) as retained_users,
-        cast(retained_users as double precision) / nullif(eligible_users, 0) as retention_rate,
-        cast(eligible_users as double precision)
-        / nullif(sum(eligible_users) over (partition by retention_week), 0) as share_of_cohort
+        cast(sum(eligible_users) over (partition by retention_week) as {{ dbt.type_bigint() }}) as cohort_users,
+        cast(eligible_users as {{ dbt.type_bigint() }}) as eligible_users,
+        cast(retained_users as {{ dbt.type_bigint() }}) as retained_users,
+        {{ safe_divide('retained_users', 'eligible_users') }} as retention_rate,
+        {{ safe_divide('eligible_users', 'sum(eligible_users) over (partition by retention_week)') }}
+            as share_of_cohort
     from buckets_spined
 
 )

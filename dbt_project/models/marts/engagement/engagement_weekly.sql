@@ -1,7 +1,8 @@
 {#-
     Weekly engagement: how many users were active, how many sessions they had, how many events
-    a session holds and how long it lasts. Weeks follow var('week_start') through dim_date. Every
-    week from the first to the last event date appears, with zeros when nothing happened.
+    a session holds and how long it lasts. The weeks and their completeness come from dim_periods (weeks
+    start on var('week_start')); days map to weeks through dim_date. Every week from the first to the last
+    event date appears, with zeros when nothing happened.
 -#}
 
 with
@@ -27,13 +28,6 @@ activity as (
 
 ),
 
-events as (
-
-    select event_date
-    from {{ ref('fct_events') }}
-
-),
-
 calendar as (
 
     select
@@ -43,24 +37,13 @@ calendar as (
 
 ),
 
-data_range as (
-
-    select
-        min(event_date) as first_event_date,
-        max(event_date) as last_event_date
-    from events
-
-),
-
 weeks as (
 
     select
-        calendar.week_start_date,
-        max(data_range.last_event_date) as last_event_date
-    from calendar
-    inner join data_range
-        on calendar.date_day between data_range.first_event_date and data_range.last_event_date
-    group by calendar.week_start_date
+        period_start as week_start_date,
+        is_complete_period
+    from {{ ref('dim_periods') }}
+    where period_grain = 'week'
 
 ),
 
@@ -95,17 +78,15 @@ weekly_sessions as (
 final as (
 
     select
-        cast(coalesce(weekly_activity.active_users, 0) as bigint) as active_users,
-        cast(coalesce(weekly_sessions.session_users, 0) as bigint) as session_users,
-        cast(coalesce(weekly_sessions.sessions, 0) as bigint) as sessions,
-        cast(coalesce(weekly_sessions.session_events, 0) as bigint) as session_events,
-        cast(weekly_sessions.sessions as double precision)
-        / nullif(weekly_sessions.session_users, 0) as sessions_per_user,
-        cast(weekly_sessions.session_events as double precision)
-        / nullif(weekly_sessions.sessions, 0) as events_per_session,
+        cast(coalesce(weekly_activity.active_users, 0) as {{ dbt.type_bigint() }}) as active_users,
+        cast(coalesce(weekly_sessions.session_users, 0) as {{ dbt.type_bigint() }}) as session_users,
+        cast(coalesce(weekly_sessions.sessions, 0) as {{ dbt.type_bigint() }}) as sessions,
+        cast(coalesce(weekly_sessions.session_events, 0) as {{ dbt.type_bigint() }}) as session_events,
+        {{ safe_divide('weekly_sessions.sessions', 'weekly_sessions.session_users') }} as sessions_per_user,
+        {{ safe_divide('weekly_sessions.session_events', 'weekly_sessions.sessions') }} as events_per_session,
         cast(weekly_sessions.avg_session_duration_seconds as double precision) as avg_session_duration_seconds,
         cast(weekly_sessions.median_session_duration_seconds as double precision) as median_session_duration_seconds,
-        {{ dbt.dateadd('day', 6, 'weeks.week_start_date') }} <= weeks.last_event_date as is_complete_period,
+        weeks.is_complete_period,
         weeks.week_start_date
     from weeks
     left join weekly_activity

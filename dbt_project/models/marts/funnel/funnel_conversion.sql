@@ -65,15 +65,13 @@ final as (
         entry_device,
         step_name,
         cast(step_number as integer) as step_number,
-        cast(entered_users as bigint) as entered_users,
-        cast(step_users as bigint) as step_users,
-        cast(previous_step_users as bigint) as previous_step_users,
-        cast(step_users as double precision)
-        / nullif(previous_step_users, 0) as conversion_from_previous_step,
-        cast(step_users as double precision)
-        / nullif(entered_users, 0) as conversion_from_first_step,
+        cast(entered_users as {{ dbt.type_bigint() }}) as entered_users,
+        cast(step_users as {{ dbt.type_bigint() }}) as step_users,
+        cast(previous_step_users as {{ dbt.type_bigint() }}) as previous_step_users,
+        {{ safe_divide('step_users', 'previous_step_users') }} as conversion_from_previous_step,
+        {{ safe_divide('step_users', 'entered_users') }} as conversion_from_first_step,
         cast(median_hours_from_entry as double precision) as median_hours_from_entry,
-        cast(users_in_window as bigint) as users_in_window,
+        cast(users_in_window as {{ dbt.type_bigint() }}) as users_in_window,
         any_window_open = 0 as is_window_closed,
         entry_date
     from cells_with_previous_step

@@ -1,7 +1,7 @@
 {#-
     Overall funnel conversion (all channels and devices) by the day users entered, step by step,
-    for the trend chart. Every day from the first to the last event date appears for every step,
-    with zero users (and null rates) on days nobody entered.
+    for the trend chart. Every day of dim_periods (the first to the last event date) appears for every
+    step, with zero users (and null rates) on days nobody entered.
 -#}
 
 with
@@ -30,35 +30,11 @@ funnel_steps as (
 
 ),
 
-events as (
-
-    select event_date
-    from {{ ref('fct_events') }}
-
-),
-
-calendar as (
-
-    select date_day
-    from {{ ref('dim_date') }}
-
-),
-
-data_range as (
-
-    select
-        min(event_date) as first_event_date,
-        max(event_date) as last_event_date
-    from events
-
-),
-
 entry_days as (
 
-    select calendar.date_day as entry_date
-    from calendar
-    inner join data_range
-        on calendar.date_day between data_range.first_event_date and data_range.last_event_date
+    select period_start as entry_date
+    from {{ ref('dim_periods') }}
+    where period_grain = 'day'
 
 ),
 
@@ -117,15 +93,13 @@ final as (
     select
         step_name,
         cast(step_number as integer) as step_number,
-        cast(entered_users as bigint) as entered_users,
-        cast(step_users as bigint) as step_users,
-        cast(previous_step_users as bigint) as previous_step_users,
-        cast(step_users as double precision)
-        / nullif(previous_step_users, 0) as conversion_from_previous_step,
-        cast(step_users as double precision)
-        / nullif(entered_users, 0) as conversion_from_first_step,
+        cast(entered_users as {{ dbt.type_bigint() }}) as entered_users,
+        cast(step_users as {{ dbt.type_bigint() }}) as step_users,
+        cast(previous_step_users as {{ dbt.type_bigint() }}) as previous_step_users,
+        {{ safe_divide('step_users', 'previous_step_users') }} as conversion_from_previous_step,
+        {{ safe_divide('step_users', 'entered_users') }} as conversion_from_first_step,
         cast(median_hours_from_entry as double precision) as median_hours_from_entry,
-        cast(users_in_window as bigint) as users_in_window,
+        cast(users_in_window as {{ dbt.type_bigint() }}) as users_in_window,
         is_final_step,
         any_window_open = 0 as is_window_closed,
         entry_date

@@ -1,6 +1,6 @@
 {#-
     One row per customer (user) per month, from the customer's first paying month to the last month of
-    dim_date: net revenue in the month (payments minus refunds, or purchase amounts, per var('revenue_source'))
+    dim_periods: net revenue in the month (payments minus refunds, or purchase amounts, per var('revenue_source'))
     and whether the customer paid. A customer pays in a month with at least one positive revenue transaction
     (a succeeded charge or a purchase); refunds alone do not make a paying month.
     paying_status: new, retained, churned (paid last month, not this month), reactivated, inactive.
@@ -18,12 +18,13 @@ transactions as (
 
 ),
 
-calendar as (
+months as (
 
     select
-        month_start_date,
-        is_complete_month
-    from {{ ref('dim_date') }}
+        period_start as month_start_date,
+        is_complete_period
+    from {{ ref('dim_periods') }}
+    where period_grain = 'month'
 
 ),
 
@@ -33,16 +34,6 @@ users as (
         user_id,
         acquisition_channel
     from {{ ref('dim_users') }}
-
-),
-
-months as (
-
-    select
-        month_start_date,
-        bool_and(is_complete_month) as is_complete_period
-    from calendar
-    group by month_start_date
 
 ),
 

@@ -1,5 +1,5 @@
 {#-
-    One row per subscription per month of dim_date in which any version of the subscription is valid.
+    One row per subscription per month of dim_periods in which any version of the subscription is valid.
     MRR rule: the monthly amount of the version in force at the month's snapshot instant, which is the end of
     the month (local time), or the end of the last data day for the month in progress. A version is in force
     at instant s when valid_from < s <= valid_to (valid_to null = open). A subscription whose paid period ends
@@ -23,40 +23,44 @@ versions as (
 
 ),
 
-calendar as (
-
-    select
-        date_day,
-        month_start_date,
-        is_complete_month
-    from {{ ref('dim_date') }}
-
-),
-
 months as (
 
     select
-        month_start_date,
-        cast({{ period_add('month', 'month_start_date', 1) }} as {{ dbt.type_timestamp() }}) as next_month_start_at,
-        cast({{ period_add('day', 'max(date_day)', 1) }} as {{ dbt.type_timestamp() }}) as month_data_end_at,
-        bool_and(is_complete_month) as is_complete_period
-    from calendar
-    group by month_start_date
+        period_start as month_start_date,
+        next_period_start,
+        is_complete_period
+    from {{ ref('dim_periods') }}
+    where period_grain = 'month'
+
+),
+
+calendar as (
+
+    select date_day from {{ ref('dim_date') }}
+
+),
+
+bounds as (
+
+    select max(date_day) as last_date from calendar
 
 ),
 
 month_snapshots as (
 
     select
-        month_start_date,
-        cast(month_start_date as {{ dbt.type_timestamp() }}) as month_start_at,
-        case
-            when month_data_end_at < next_month_start_at then month_data_end_at
-            else next_month_start_at
-        end as snapshot_at,
-        next_month_start_at,
-        is_complete_period
+        months.month_start_date,
+        cast(months.month_start_date as {{ dbt.type_timestamp() }}) as month_start_at,
+        cast(
+            case
+                when months.is_complete_period then months.next_period_start
+                else {{ period_add('day', 'bounds.last_date', 1) }}
+            end as {{ dbt.type_timestamp() }}
+        ) as snapshot_at,
+        cast(months.next_period_start as {{ dbt.type_timestamp() }}) as next_month_start_at,
+        months.is_complete_period
     from months
+    cross join bounds
 
 ),
 

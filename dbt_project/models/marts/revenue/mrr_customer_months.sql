@@ -1,6 +1,6 @@
 {#-
     One row per customer (user) per month, from the customer's first month with MRR > 0 to the last month of
-    dim_date: the customer's MRR (sum over their subscriptions), last month's, and the movement between them.
+    dim_periods: the customer's MRR (sum over their subscriptions), last month's, and the movement between them.
     movement_type: new (first paying month), reactivation (paying again after a month at 0), expansion,
     contraction, churn (from > 0 to 0), retained (unchanged, > 0) or inactive (0 after 0).
 -#}
@@ -16,12 +16,13 @@ subscription_mrr as (
 
 ),
 
-calendar as (
+months as (
 
     select
-        month_start_date,
-        is_complete_month
-    from {{ ref('dim_date') }}
+        period_start as month_start_date,
+        is_complete_period
+    from {{ ref('dim_periods') }}
+    where period_grain = 'month'
 
 ),
 
@@ -31,16 +32,6 @@ users as (
         user_id,
         acquisition_channel
     from {{ ref('dim_users') }}
-
-),
-
-months as (
-
-    select
-        month_start_date,
-        bool_and(is_complete_month) as is_complete_period
-    from calendar
-    group by month_start_date
 
 ),
 

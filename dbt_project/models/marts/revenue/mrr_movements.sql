@@ -1,5 +1,5 @@
 {#-
-    One row per month of dim_date: the MRR bridge at customer (user) level. Every month's starting MRR is the
+    One row per month of dim_periods: the MRR bridge at customer (user) level. Every month's starting MRR is the
     previous month's ending MRR (0 in the first month), and
     starting + new + expansion - contraction - churned + reactivation = ending.
 -#}
@@ -20,22 +20,13 @@ customer_months as (
 
 ),
 
-calendar as (
-
-    select
-        month_start_date,
-        is_complete_month
-    from {{ ref('dim_date') }}
-
-),
-
 months as (
 
     select
-        month_start_date,
-        bool_and(is_complete_month) as is_complete_period
-    from calendar
-    group by month_start_date
+        period_start as month_start_date,
+        is_complete_period
+    from {{ ref('dim_periods') }}
+    where period_grain = 'month'
 
 ),
 

@@ -38,12 +38,13 @@ channels as (
 
 ),
 
-calendar as (
+months as (
 
     select
-        month_start_date,
-        is_complete_month
-    from {{ ref('dim_date') }}
+        period_start as month_start_date,
+        is_complete_period
+    from {{ ref('dim_periods') }}
+    where period_grain = 'month'
 
 ),
 
@@ -95,16 +96,6 @@ payments as (
         is_recovered,
         payment_date
     from {{ ref('fct_payments') }}
-
-),
-
-months as (
-
-    select
-        month_start_date,
-        bool_and(is_complete_month) as is_complete_period
-    from calendar
-    group by month_start_date
 
 ),
 
