@@ -109,3 +109,33 @@ def test_dashboard_reader_logs_in_as_the_role(built_postgres, monkeypatch):
     assert reader.row_count("dim_users") == expected
     assert "dim_users" in reader.catalogue()
     assert not any(name.startswith("stg_") for name in reader.catalogue())
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "create temp table intruder (i integer)",
+        "create function pg_temp.intruder() returns integer language sql as 'select 1'",
+    ],
+)
+def test_role_cannot_create_temporary_objects(built_postgres, statement):
+    """PUBLIC's default TEMPORARY right on the database is revoked: read-write sessions cannot create them either."""
+    import psycopg
+
+    with _connect_as_role(built_postgres.pg_database) as conn:
+        conn.execute("set session characteristics as transaction read write")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(statement)
+
+
+def test_only_named_roles_may_connect_to_the_warehouse_database(built_postgres):
+    """PUBLIC keeps neither CONNECT nor TEMPORARY on the warehouse database; the role connects by name only."""
+    df = built_postgres.query(
+        "select case when a.grantee = 0 then 'PUBLIC' else pg_get_userbyid(a.grantee) end as grantee,"
+        " a.privilege_type as privilege"
+        " from pg_database as d cross join lateral aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) as a"
+        " where d.datname = current_database()"
+    )
+    granted = set(zip(df["grantee"], df["privilege"], strict=True))
+    assert not {g for g in granted if g[0] == "PUBLIC"}, granted
+    assert {g for g in granted if g[0] == ROLE} == {(ROLE, "CONNECT")}
