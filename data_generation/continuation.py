@@ -10,7 +10,9 @@ business that would have happened:
   late, ``RunConfig.late_tail``) and re-deliveries of events delivered before (the same row, a later loaded_at);
 * subscriptions are restated state: a version row is delivered when it starts and again whenever it changes
   (cancellation requested, version ended), each delivery the state as known then; the latest delivery of a
-  (subscription_id, version) is the row of the whole horizon, loaded_at included.
+  (subscription_id, version) is the row of the whole horizon, loaded_at included;
+* sessions too: the tracker reports a session when its first event arrives (ended_at still null) and again once
+  it has ended, so every delivered event finds its session in the same or an earlier delivery.
 
 Pure functions on Arrow tables: no I/O (writer.py writes).
 """
@@ -80,9 +82,16 @@ class Cut:
             return table
         if name == "subscriptions":
             return restate_subscriptions(table, self.lo_us, self.hi_us, self.horizon_end_us)
-        if name == "events":
-            return self.events(table)
+        if name in ("events", "sessions"):
+            raise ValueError("events and sessions are cut block by block, together: use Cut.block")
         return table.filter(pa.array(self._window(_us(table.column("loaded_at")))))
+
+    def block(self, events: pa.Table, sessions: pa.Table) -> tuple[pa.Table, pa.Table]:
+        """A block's events and sessions in this delivery (the generator yields the sessions of a block of users
+        with their events, so each session's events are at hand)."""
+        if self.everything:
+            return events, sessions
+        return self.events(events), restate_sessions(sessions, events, self.lo_us, self.hi_us)
 
     def events(self, block: pa.Table) -> pa.Table:
         """A block's deliveries in the window, counting late and re-delivered events. A re-delivery is a row whose
@@ -180,4 +189,39 @@ def restate_subscriptions(table: pa.Table, lo: int | None, hi: int | None, horiz
     for name, shown in (("valid_to", end_hi), ("cancelled_at", cancel_hi)):
         out = out.set_column(out.schema.get_field_index(name), out.schema.field(name), masked(name, shown))
     at = pa.array(when_hi[rows], pa.int64()).cast(pa.timestamp("us"))
+    return out.set_column(out.schema.get_field_index("loaded_at"), out.schema.field("loaded_at"), at)
+
+
+def restate_sessions(sessions: pa.Table, events: pa.Table, lo: int | None, hi: int | None) -> pa.Table:
+    """Session rows delivered in ``[lo, hi)``: a session opens (ended_at null) when its first event arrives and is
+    complete when its own row arrives (its loaded_at); each change of state is one delivery."""
+    loaded = _us(sessions.column("loaded_at"))
+    with_session = events.filter(pc.is_valid(events.column("session_id")))
+    first = with_session.group_by("session_id").aggregate([("loaded_at", "min")])
+    ids = sessions.column("session_id").combine_chunks()
+    position = pc.index_in(ids, value_set=first.column("session_id").combine_chunks())
+    arrivals = _us(first.column("loaded_at_min"))
+    pos = pc.fill_null(position, -1).to_numpy(zero_copy_only=False)
+    opened = np.where(pos >= 0, arrivals[np.maximum(pos, 0)] if len(arrivals) else FAR_FUTURE, FAR_FUTURE)
+
+    def state(c: int | None) -> tuple[np.ndarray, np.ndarray]:
+        if c is None:
+            return np.ones(len(loaded), dtype=bool), np.ones(len(loaded), dtype=bool)
+        complete = loaded < c
+        return complete | (opened < c), complete
+
+    exists_hi, complete_hi = state(hi)
+    if lo is None:
+        changed = exists_hi
+    else:
+        exists_lo, complete_lo = state(lo)
+        changed = exists_hi & (~exists_lo | (complete_hi != complete_lo))
+    rows = np.flatnonzero(changed)
+    out = sessions.take(pa.array(rows))
+    complete = complete_hi[rows]
+    ended = out.column("ended_at").combine_chunks()
+    ended = pc.if_else(pa.array(complete), ended, pa.scalar(None, ended.type))
+    out = out.set_column(out.schema.get_field_index("ended_at"), out.schema.field("ended_at"), ended)
+    when = np.where(complete, loaded[rows], opened[rows])
+    at = pa.array(when, pa.int64()).cast(pa.timestamp("us"))
     return out.set_column(out.schema.get_field_index("loaded_at"), out.schema.field("loaded_at"), at)

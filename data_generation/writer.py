@@ -157,8 +157,6 @@ def _write_all(sim: Simulation, folder: Path, progress: Progress, cut: Cut | Non
     rows = {"events": 0, "sessions": 0}
 
     def write_block(name: str, table: pa.Table) -> None:
-        if cut is not None:
-            table = cut.table(name, table)
         writers[name].write_table(table, row_group_size=ROW_GROUP_ROWS)
         rows[name] += table.num_rows
 
@@ -171,6 +169,8 @@ def _write_all(sim: Simulation, folder: Path, progress: Progress, cut: Cut | Non
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="sessions-writer") as sessions_pool,
         ):
             for events, sessions in sim.batches(progress):
+                if cut is not None:
+                    events, sessions = cut.block(events, sessions)
                 while len(pending) >= 2 * MAX_PENDING_BLOCKS:
                     pending.popleft().result()
                 pending.append(events_pool.submit(write_block, "events", events))

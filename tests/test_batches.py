@@ -28,6 +28,7 @@ from warehouse.manifest import MANIFEST_FILE, read_manifest
 
 BASE = {"scenario": "saas", "seed": 11, "users": 600, "start_date": date(2025, 1, 6)}
 DAYS, HORIZON, STEP, BATCHES = 40, 52, 4, 3
+RESTATED = {"subscriptions": ["subscription_id", "version"], "sessions": ["session_id"]}
 
 
 def _read(folders: list[Path], name: str) -> pd.DataFrame:
@@ -100,12 +101,10 @@ def test_base_and_batches_are_one_generation_over_the_whole_horizon(continued, w
     base, batches = continued
     for name in TABLES:
         parts, full = _read([base, *batches], name), _read([whole], name)
-        if name == "subscriptions":
-            # restated state: the latest delivery of each version is the row as the whole horizon knows it
+        if name in RESTATED:
+            # restated state: the latest delivery of each row is the row as the whole horizon knows it
             assert len(parts) > len(full)
-            parts = parts.sort_values("loaded_at", kind="stable").drop_duplicates(
-                ["subscription_id", "version"], keep="last"
-            )
+            parts = parts.sort_values("loaded_at", kind="stable").drop_duplicates(RESTATED[name], keep="last")
         assert len(parts) == len(full), name
         assert _same_rows(parts, full), name
 
@@ -130,18 +129,31 @@ def test_batches_carry_late_and_redelivered_events_as_their_manifest_counts(cont
     assert total_late_5 > 0
 
 
-def test_subscription_restatements_only_fill_in_what_became_known(continued, whole):
+def test_restatements_only_fill_in_what_became_known(continued, whole):
     base, batches = continued
-    full = _read([whole], "subscriptions").set_index(["subscription_id", "version"])
+    for name, key in RESTATED.items():
+        full = _read([whole], name).set_index(key)
+        growing = {"subscriptions": ("valid_to", "cancelled_at"), "sessions": ("ended_at",)}[name]
+        for folder in [base, *batches]:
+            rows = _read([folder], name).set_index(key)
+            final = full.loc[rows.index]
+            for col in growing:
+                known = rows[col].notna()
+                assert (rows.loc[known, col] == final.loc[known, col]).all()
+            same = [c for c in full.columns if c not in (*growing, "loaded_at")]
+            assert (rows[same].astype(str) == final[same].astype(str)).all().all(), (name, folder.name)
+            assert (rows["loaded_at"] <= final["loaded_at"]).all()
+
+
+def test_every_delivered_event_finds_its_session(continued):
+    """After each delivery no event waits for its session: a session is reported when its first event arrives."""
+    base, batches = continued
+    folders: list[Path] = []
     for folder in [base, *batches]:
-        rows = _read([folder], "subscriptions").set_index(["subscription_id", "version"])
-        final = full.loc[rows.index]
-        for col in ("valid_to", "cancelled_at"):
-            known = rows[col].notna()
-            assert (rows.loc[known, col] == final.loc[known, col]).all()
-        same = ["user_id", "plan_id", "status", "change_type", "valid_from"]
-        assert (rows[same] == final[same]).all().all()
-        assert (rows["loaded_at"] <= final["loaded_at"]).all()
+        folders.append(folder)
+        events = _read(folders, "events")
+        sessions = set(_read(folders, "sessions")["session_id"])
+        assert events["session_id"].dropna().isin(sessions).all(), folder.name
 
 
 def test_continue_refuses_what_it_cannot_do(continued, tmp_path, capsys):

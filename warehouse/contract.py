@@ -110,19 +110,24 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "sessions",
-            "One row per session as reported by the tracker. May be empty: dbt then derives sessions from events.",
+            "One row per session delivery as reported by the tracker. A session may be reported while open and again"
+            " once ended (the later delivery wins in staging). May be empty: dbt then derives sessions from events.",
             (
                 _c("session_id", "string", "Stable session identifier.", False),
                 _c("user_id", "string", "User of the session.", False),
                 _c("started_at", "timestamp", "First activity of the session (UTC).", False),
-                _c("ended_at", "timestamp", "Last activity of the session (UTC)."),
+                _c(
+                    "ended_at",
+                    "timestamp",
+                    "Last activity of the session (UTC); null while the session is open (reported again once ended).",
+                ),
                 _c("device", "string", "Device or platform of the session."),
                 _c("channel", "string", "Traffic source that started the session (the marketing touch point)."),
                 _c("country", "string", "Country of the session."),
                 LOADED_AT,
                 BATCH_ID,
             ),
-            ("session_id",),
+            (),  # session_id is not unique in raw: a restated session is delivered again; staging keeps the latest
         ),
         Table(
             "events",

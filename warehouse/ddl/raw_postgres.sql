@@ -15,7 +15,7 @@ create table if not exists raw.users (
     batch_id text not null
 );
 
--- One row per session as reported by the tracker. May be empty: dbt then derives sessions from events.
+-- One row per session delivery as reported by the tracker. A session may be reported while open and again once ended (the later delivery wins in staging). May be empty: dbt then derives sessions from events.
 create table if not exists raw.sessions (
     session_id text not null,
     user_id text not null,

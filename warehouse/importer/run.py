@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from warehouse.connections import duckdb_path as resolve_duckdb_path
-from warehouse.contract import IMPORT_TABLES
+from warehouse.contract import BOOKKEEPING_TABLES, IMPORT_TABLES
 from warehouse.errors import InputError, WarehouseError
 from warehouse.importer.fields import InputSpec
 from warehouse.importer.mapping import Mapping, RecordKind, mapped_columns, read_mapping
@@ -34,6 +34,8 @@ from warehouse.importer.sink import DuckDBSink, PostgresSink, Sink
 from warehouse.importer.staging import Staging
 from warehouse.importer.summary import ImportSummary, dbt_var_warnings
 from warehouse.load import TARGETS, database_errors
+
+BOOKKEEPING = "load_batches"
 
 DEFAULT_CHUNK_LINES = 500_000
 DEFAULT_MEMORY_LIMIT = "512MB"
@@ -241,6 +243,8 @@ class _Importer:
                 [dict(zip(table.column_names, r, strict=True)) for r in rows], schema=table.arrow_schema()
             ).to_reader(),
         )
+        if files or self.sink.mode == "replace":
+            self._record_batch(import_id, loaded_at, t.loaded)
         # Nothing lost, nothing invented: every record read is exactly one loaded or one rejected record, and
         # every loaded record is an event or a user record.
         if not (
@@ -256,6 +260,26 @@ class _Importer:
                 f" {t.rejected:,} ({t.rejects_out:,} out)"
             )
         return derived, folded, kept
+
+    def _record_batch(self, import_id: str, loaded_at: datetime, records: int) -> None:
+        """The import's row in raw.load_batches (the ledger `load --append` keeps too): an import that replaces
+        raw is batch 0 of its dataset, an --append that read files is the next one."""
+        sequence = 0
+        if self.sink.mode == "append":
+            (last,) = self.sink.query(f"select max(sequence) from raw.{BOOKKEEPING}")[0]
+            sequence = 0 if last is None else int(last) + 1
+        row = {
+            "batch_id": import_id,
+            "dataset": f"import {self.mapping.name}",
+            "sequence": sequence,
+            "first_day": loaded_at.date(),
+            "last_day": loaded_at.date(),
+            "source": str(self.mapping.input.path),
+            "row_count": records,
+            "loaded_at": loaded_at,
+        }
+        table = BOOKKEEPING_TABLES[BOOKKEEPING]
+        self.sink.write(BOOKKEEPING, pa.Table.from_pylist([row], schema=table.arrow_schema()).to_reader())
 
     def summary(
         self, import_id: str, target: str, mode: str, written: dict[str, int], derived: int, folded: int, secs: float

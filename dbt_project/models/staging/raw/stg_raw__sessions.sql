@@ -1,8 +1,31 @@
+{#-
+    Sessions are restated state: a tracker may report a session while it is open (ended_at null) and again once
+    it has ended, so the latest delivery (greatest loaded_at) of each session_id is kept.
+-#}
 with
 
 source as (
 
     select * from {{ source('raw', 'sessions') }}
+
+),
+
+deliveries_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by session_id
+            order by loaded_at desc, batch_id desc
+        ) as delivery_rank
+    from source
+
+),
+
+latest_deliveries as (
+
+    select * from deliveries_ranked
+    where delivery_rank = 1
 
 ),
 
@@ -19,7 +42,7 @@ renamed as (
         {{ to_reporting_tz('started_at') }} as started_at_local,
         {{ to_reporting_tz('coalesce(ended_at, started_at)') }} as ended_at_local,
         cast(loaded_at as {{ dbt.type_timestamp() }}) as loaded_at
-    from source
+    from latest_deliveries
 
 )
 
