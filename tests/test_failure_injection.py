@@ -245,3 +245,17 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
         return "Z"
+
+
+def test_generation_on_a_full_disk_exits_1_and_leaves_nothing(full_disk, capsys):
+    from data_generation.__main__ import main as generate_cli
+
+    filler = full_disk / "filler"
+    with filler.open("wb") as f:
+        f.write(b"\0" * max(shutil.disk_usage(full_disk).free - 64 * 1024, 0))
+    out = full_disk / "out"
+    assert generate_cli(["--users", "3000", "--days", "120", "--output", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"error: cannot write output folder {out}: "), err
+    assert err[0].endswith("No space left on device")  # Arrow's words, then the system's
+    assert sorted(p.name for p in full_disk.iterdir()) == ["filler"]  # no output, no temporary folder
