@@ -259,3 +259,29 @@ def test_generation_on_a_full_disk_exits_1_and_leaves_nothing(full_disk, capsys)
     assert len(err) == 1 and err[0].startswith(f"error: cannot write output folder {out}: "), err
     assert err[0].endswith("No space left on device")  # Arrow's words, then the system's
     assert sorted(p.name for p in full_disk.iterdir()) == ["filler"]  # no output, no temporary folder
+
+
+def test_disk_full_at_commit_on_postgres_shows_the_original_error(tiny_dataset, small_dataset, tmp_path, capsys):
+    """PostgreSQL refuses the commit itself: a deferred constraint trigger raises SQLSTATE 53100 (disk_full) when the
+    load's transaction commits, as the server does when it cannot write. What is simulated is only the cause."""
+    from tests.conftest import fresh_warehouse
+    from warehouse.connections import connect_postgres
+
+    _, database = fresh_warehouse("postgres", tmp_path, pg_suffix="_diskfull")
+    load(tiny_dataset, target="postgres", pg_database=database)
+    with connect_postgres(database, create=False, autocommit=True) as conn:
+        conn.execute(
+            "create function raw.disk_full() returns trigger language plpgsql as $$ begin"
+            " raise exception using errcode = 'disk_full',"
+            " message = 'could not extend file \"base/1/2\": No space left on device'; end $$"
+        )
+        conn.execute(
+            "create constraint trigger disk_full after insert on raw.users deferrable initially deferred"
+            " for each row execute function raw.disk_full()"
+        )
+    argv = ["load", "--input", str(small_dataset), "--target", "postgres", "--pg-database", database, "--quiet"]
+    assert warehouse_cli(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith('could not extend file "base/1/2": No space left on device'), err
+    with connect_postgres(database, create=False) as conn:
+        assert conn.execute("select count(*) from raw.users").fetchone()[0] == 200
