@@ -229,6 +229,16 @@ class Warehouse:
             return datetime.fromtimestamp(max(times)) if times else None
         return None
 
+    def data_freshness(self) -> tuple[date, datetime] | None:
+        """(data through date, last arrival) from marts.data_freshness; None when the mart is missing or empty."""
+        if not self.has("data_freshness", "data_through_date", "last_loaded_at"):
+            return None
+        df = self.df("select data_through_date, last_loaded_at from marts.data_freshness")
+        if df.empty or pd.isna(df["data_through_date"].iloc[0]) or pd.isna(df["last_loaded_at"].iloc[0]):
+            return None
+        through = pd.Timestamp(df["data_through_date"].iloc[0]).date()
+        return through, pd.Timestamp(df["last_loaded_at"].iloc[0]).to_pydatetime()
+
     def _check(self, mart: str, columns: Iterable[str]) -> list[str]:
         available = self.columns(mart)
         if not available:
@@ -265,6 +275,14 @@ class Warehouse:
         if limit is not None:
             sql += f" limit {int(limit)}"
         return self.query(sql, params)
+
+
+def freshness_text(freshness: tuple[date, datetime] | None) -> str:
+    """The line both the dashboard and the report print: "data through 2025-06-30, refreshed 2025-07-01 06:12 UTC"."""
+    if freshness is None:
+        return ""
+    through, arrived = freshness
+    return f"data through {through:%Y-%m-%d}, refreshed {arrived:%Y-%m-%d %H:%M} UTC"
 
 
 def where_clause(

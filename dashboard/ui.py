@@ -12,7 +12,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.db import SCHEMA, Result, Settings, Warehouse, WarehouseUnavailable, ident, where_clause
+from dashboard.db import (
+    SCHEMA,
+    Result,
+    Settings,
+    Warehouse,
+    WarehouseUnavailable,
+    freshness_text,
+    ident,
+    where_clause,
+)
 
 # Which column of a mart carries each filter, in order of preference.
 FILTER_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -241,6 +250,11 @@ def freshness(placeholder: Any) -> None:
     warehouse = wh()
     built = warehouse.built_at()
     built_text = f", built {built:%Y-%m-%d %H:%M}" if built else ""
+    try:
+        fresh = freshness_text(warehouse.data_freshness())
+    except Exception:  # noqa: BLE001 - the line is a courtesy: a busy or older warehouse simply goes without it
+        fresh = ""
+    built_text = f", {fresh}{built_text}" if fresh else built_text
     stale = stale_results()
     if stale:
         oldest = min(r.fetched_at for r in stale)

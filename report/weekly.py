@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.db import Warehouse, WarehouseUnavailable
+from dashboard.db import Warehouse, WarehouseUnavailable, freshness_text
 from report import svg
 
 # The marts the report reads (declared as the report's exposure in dbt_project/models/exposures.yml).
@@ -91,6 +91,7 @@ class ReportData:
     generated_at: datetime
     source: str
     built_at: datetime | None
+    freshness: str = ""  # "data through <date>, refreshed <time>" (dashboard.db.freshness_text)
     kpis: list[Kpi] = field(default_factory=list)
     insights: list[str] = field(default_factory=list)
     movements: list[dict[str, Any]] = field(default_factory=list)
@@ -369,6 +370,7 @@ class WeeklyReport:
             generated_at=datetime.now().replace(microsecond=0),
             source=self.wh.settings.describe(),
             built_at=self.wh.built_at(),
+            freshness=freshness_text(self.wh.data_freshness()),
         )
         data.kpis = self.kpis(week, week_end)
         data.movements = self.channel_movements(week)

@@ -63,6 +63,13 @@ def test_report_is_self_contained(report):
     assert "{{" not in html and "{%" not in html
 
 
+def test_report_says_how_far_the_data_reaches_and_when_it_arrived(report, built_duckdb):
+    latest = built_duckdb.query("select max(event_date) as day, max(loaded_at) as arrived from marts.fct_events")
+    day, arrived = pd.Timestamp(latest["day"].iloc[0]), pd.Timestamp(latest["arrived"].iloc[0])
+    line = f"data through {day:%Y-%m-%d}, refreshed {arrived:%Y-%m-%d %H:%M} UTC"
+    assert line in text_of(report["html"])
+
+
 def test_report_covers_the_last_complete_week(report, built_duckdb):
     week, end = week_of(built_duckdb)
     assert report["data"].week_start == week.date()

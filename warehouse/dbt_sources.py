@@ -25,7 +25,9 @@ SOURCE: dict[str, Any] = {
     ),
     "schema": "raw",
     "loaded_at_field": LOADED_AT.name,
-    "freshness": {"warn_after": {"count": 2, "period": "day"}},
+    # Daily loads: a table whose latest row landed more than a day and two hours ago missed a load (warn); more than
+    # two days and two hours, two loads (error). `dbt source freshness` reads loaded_at (the arrival time).
+    "freshness": {"warn_after": {"count": 26, "period": "hour"}, "error_after": {"count": 50, "period": "hour"}},
 }
 
 TABLE_EXTRAS: dict[str, dict[str, Any]] = {

@@ -4,12 +4,10 @@
     window runs).
     When raw.sessions is empty, sessions are derived per user: an event more than
     var('session_timeout_minutes') after the user's previous event starts a new session
-    (a gap of exactly the timeout stays in the session). Derived ids are '<user_id>-s<n>'.
+    (a gap of exactly the timeout stays in the session). Derived ids are '<user_id>-<session start, to the
+    second>' (macros/incremental/sessionize_events.sql): stable when the incremental fct_events recomputes a
+    user's later sessions.
 -#}
-{%- set timeout_minutes = var('session_timeout_minutes', 30) -%}
-{%- if timeout_minutes is not number or timeout_minutes <= 0 -%}
-    {{ exceptions.raise_compiler_error("var('session_timeout_minutes') must be a positive number, got " ~ timeout_minutes) }}
-{%- endif -%}
 
 with
 
@@ -73,50 +71,12 @@ events_to_sessionize as (
 
 ),
 
-events_with_previous as (
-
-    select
-        *,
-        lag(occurred_at) over (
-            partition by user_id
-            order by occurred_at, event_id
-        ) as previous_occurred_at
-    from events_to_sessionize
-
-),
-
-session_starts_flagged as (
-
-    select
-        *,
-        case
-            when previous_occurred_at is null then 1
-            when occurred_at > {{ dbt.dateadd('minute', timeout_minutes, 'previous_occurred_at') }} then 1
-            else 0
-        end as is_session_start
-    from events_with_previous
-
-),
-
-sessions_numbered as (
-
-    select
-        *,
-        sum(is_session_start) over (
-            partition by user_id
-            order by occurred_at, event_id
-            rows between unbounded preceding and current row
-        ) as session_number
-    from session_starts_flagged
-
-),
-
 events_with_derived_sessions as (
 
     select
         event_id,
         user_id,
-        user_id || '-s' || cast(session_number as {{ dbt.type_string() }}) as session_id,
+        session_id,
         event_name,
         device,
         properties,
@@ -125,7 +85,13 @@ events_with_derived_sessions as (
         occurred_at,
         occurred_at_local,
         loaded_at
-    from sessions_numbered
+    from (
+        {{ sessionize_events(
+            'events_to_sessionize',
+            ['event_id', 'user_id', 'event_name', 'device', 'properties', 'amount', 'occurred_at',
+             'occurred_at_local', 'loaded_at'],
+        ) | indent(8) }}
+    ) as sessionized
 
 ),
 
