@@ -2,6 +2,6 @@
 {% macro safe_divide(numerator, denominator) -%}
     case
         when {{ denominator }} is null or {{ denominator }} = 0 then null
-        else cast({{ numerator }} as double precision) / cast({{ denominator }} as double precision)
+        else cast({{ numerator }} as {{ type_double() }}) / cast({{ denominator }} as {{ type_double() }})
     end
 {%- endmacro %}

@@ -14,3 +14,7 @@
 {% macro duckdb__median(expression) -%}
     quantile_cont({{ expression }}, 0.5)
 {%- endmacro %}
+
+{% macro spark__median(expression) -%}
+    percentile({{ expression }}, 0.5)
+{%- endmacro %}

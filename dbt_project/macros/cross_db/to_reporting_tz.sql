@@ -18,3 +18,7 @@
 {% macro duckdb__to_reporting_tz(column, tz) -%}
     cast(timezone('{{ tz }}', timezone('UTC', {{ column }})) as {{ dbt.type_timestamp() }})
 {%- endmacro %}
+
+{% macro spark__to_reporting_tz(column, tz) -%}
+    from_utc_timestamp({{ column }}, '{{ tz }}')
+{%- endmacro %}

@@ -13,3 +13,7 @@
 {% macro duckdb__value_at_min(value_expr, order_expr) -%}
     arg_min({{ value_expr }}, struct_pack(o := {{ order_expr }}, v := {{ value_expr }}))
 {%- endmacro %}
+
+{% macro spark__value_at_min(value_expr, order_expr) -%}
+    min_by({{ value_expr }}, struct({{ order_expr }}, {{ value_expr }}))
+{%- endmacro %}

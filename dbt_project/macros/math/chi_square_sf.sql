@@ -14,7 +14,7 @@
     it cannot underflow (below that threshold it is < 1e-250 and is dropped).
 -#}
 {% macro chi_square_sf(x, df, max_df=50) -%}
-    {%- set xc = 'least(cast(' ~ x ~ ' as double precision), 1400.0)' -%}
+    {%- set xc = 'least(cast(' ~ x ~ ' as ' ~ type_double() ~ '), 1400.0)' -%}
     {%- set half_terms = (max_df // 2) -%}
     {%- set factorial = namespace(value=1.0) -%}
     {%- set double_factorial = namespace(value=1.0) -%}

@@ -12,7 +12,7 @@
     expression.
 -#}
 {% macro normal_cdf(x) -%}
-    {%- set a = 'least(abs(cast(' ~ x ~ ' as double precision)), 37.0)' -%}
+    {%- set a = 'least(abs(cast(' ~ x ~ ' as ' ~ type_double() ~ ')), 37.0)' -%}
     {%- set t = '(1.0 / (1.0 + 0.2316419 * ' ~ a ~ '))' -%}
     {%- set upper_tail -%}
         (0.3989422804014327 * exp(-0.5 * {{ a }} * {{ a }})

@@ -110,13 +110,13 @@ final as (
         cast(touch_points_numbered.touch_points as integer) as touch_points,
         cast(conversions.conversion_amount as numeric(18, 2)) as conversion_amount,
         cast(
-            case when touch_points_numbered.touch_point_number = 1 then 1 else 0 end as double precision
+            case when touch_points_numbered.touch_point_number = 1 then 1 else 0 end as {{ type_double() }}
         ) as first_touch_credit,
         cast(
             case when touch_points_numbered.touch_point_number = touch_points_numbered.touch_points then 1 else 0 end
-            as double precision
+            as {{ type_double() }}
         ) as last_touch_credit,
-        1.0 / cast(touch_points_numbered.touch_points as double precision) as linear_credit,
+        1.0 / cast(touch_points_numbered.touch_points as {{ type_double() }}) as linear_credit,
         touch_points_numbered.is_fallback_touch,
         conversions.conversion_date,
         cast(touch_points_numbered.touched_at as {{ dbt.type_timestamp() }}) as touched_at,

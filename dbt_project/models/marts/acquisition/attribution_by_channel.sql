@@ -63,14 +63,14 @@ final as (
     select
         cast(all_channels.channel as {{ dbt.type_string() }}) as channel,
         months.month_start_date,
-        cast(coalesce(credits_per_channel.first_touch_conversions, 0) as double precision)
+        cast(coalesce(credits_per_channel.first_touch_conversions, 0) as {{ type_double() }})
             as first_touch_conversions,
-        cast(coalesce(credits_per_channel.last_touch_conversions, 0) as double precision)
+        cast(coalesce(credits_per_channel.last_touch_conversions, 0) as {{ type_double() }})
             as last_touch_conversions,
-        cast(coalesce(credits_per_channel.linear_conversions, 0) as double precision) as linear_conversions,
-        cast(coalesce(credits_per_channel.first_touch_revenue, 0) as double precision) as first_touch_revenue,
-        cast(coalesce(credits_per_channel.last_touch_revenue, 0) as double precision) as last_touch_revenue,
-        cast(coalesce(credits_per_channel.linear_revenue, 0) as double precision) as linear_revenue,
+        cast(coalesce(credits_per_channel.linear_conversions, 0) as {{ type_double() }}) as linear_conversions,
+        cast(coalesce(credits_per_channel.first_touch_revenue, 0) as {{ type_double() }}) as first_touch_revenue,
+        cast(coalesce(credits_per_channel.last_touch_revenue, 0) as {{ type_double() }}) as last_touch_revenue,
+        cast(coalesce(credits_per_channel.linear_revenue, 0) as {{ type_double() }}) as linear_revenue,
         months.is_complete_period
     from all_channels
     cross join months

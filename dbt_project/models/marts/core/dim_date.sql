@@ -60,7 +60,7 @@ days_described as (
         cast(extract(year from date_day) as integer) as year_number,
         cast(extract(month from date_day) as integer) as month_number,
         cast(extract(day from date_day) as integer) as day_of_month,
-        cast(extract(isodow from date_day) as integer) as day_of_week,
+        {{ iso_day_of_week('date_day') }} as day_of_week,
         last_date
     from days
 

@@ -66,7 +66,7 @@ weekly_sessions as (
         count(*) as sessions,
         count(distinct sessions.user_id) as session_users,
         sum(sessions.events) as session_events,
-        avg(cast(sessions.duration_seconds as double precision)) as avg_session_duration_seconds,
+        avg(cast(sessions.duration_seconds as {{ type_double() }})) as avg_session_duration_seconds,
         {{ median('sessions.duration_seconds') }} as median_session_duration_seconds
     from sessions
     inner join calendar
@@ -84,8 +84,8 @@ final as (
         cast(coalesce(weekly_sessions.session_events, 0) as {{ dbt.type_bigint() }}) as session_events,
         {{ safe_divide('weekly_sessions.sessions', 'weekly_sessions.session_users') }} as sessions_per_user,
         {{ safe_divide('weekly_sessions.session_events', 'weekly_sessions.sessions') }} as events_per_session,
-        cast(weekly_sessions.avg_session_duration_seconds as double precision) as avg_session_duration_seconds,
-        cast(weekly_sessions.median_session_duration_seconds as double precision) as median_session_duration_seconds,
+        cast(weekly_sessions.avg_session_duration_seconds as {{ type_double() }}) as avg_session_duration_seconds,
+        cast(weekly_sessions.median_session_duration_seconds as {{ type_double() }}) as median_session_duration_seconds,
         weeks.is_complete_period,
         weeks.week_start_date
     from weeks

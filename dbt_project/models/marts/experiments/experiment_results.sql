@@ -165,7 +165,7 @@ final as (
         cast(variants_with_control.conversion_window_days as integer) as conversion_window_days,
         cast(variants_with_control.assigned_users as {{ dbt.type_bigint() }}) as assigned_users,
         cast(variants_with_control.converted_users as {{ dbt.type_bigint() }}) as converted_users,
-        cast(variants_with_control.planned_share as double precision) as planned_share,
+        cast(variants_with_control.planned_share as {{ type_double() }}) as planned_share,
         {{ round_float(safe_divide(
             'variants_with_control.assigned_users', 'variants_with_control.experiment_assigned_users'
         )) }} as observed_share,

@@ -98,7 +98,7 @@ final as (
         cast(previous_step_users as {{ dbt.type_bigint() }}) as previous_step_users,
         {{ safe_divide('step_users', 'previous_step_users') }} as conversion_from_previous_step,
         {{ safe_divide('step_users', 'entered_users') }} as conversion_from_first_step,
-        cast(median_hours_from_entry as double precision) as median_hours_from_entry,
+        cast(median_hours_from_entry as {{ type_double() }}) as median_hours_from_entry,
         cast(users_in_window as {{ dbt.type_bigint() }}) as users_in_window,
         is_final_step,
         any_window_open = 0 as is_window_closed,

@@ -152,7 +152,7 @@ final as (
         funnel_steps.step_number,
         cast(
             {{ seconds_between('entries.entered_at', 'steps_reached.reached_at') }}
-            as double precision
+            as {{ type_double() }}
         ) / 3600 as hours_from_entry,
         steps_reached.reached_at is not null as is_reached,
         entries.window_ends_at > last_event.last_event_at as is_window_open,

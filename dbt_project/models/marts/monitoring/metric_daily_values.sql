@@ -53,7 +53,7 @@ daily_counts as (
         daily_metrics.date_day as metric_date,
         '{{ metric }}' as metric_name,
         cast(null as {{ dbt.type_string() }}) as step_name,
-        cast(daily_metrics.{{ metric }} as double precision) as metric_value,
+        cast(daily_metrics.{{ metric }} as {{ type_double() }}) as metric_value,
         cast(null as {{ dbt.type_bigint() }}) as numerator,
         cast(null as {{ dbt.type_bigint() }}) as denominator,
         daily_metrics.date_day < last_day.last_date as is_complete
@@ -72,7 +72,7 @@ step_conversions as (
         entry_date as metric_date,
         {{ dbt.concat(["'conversion_to_'", 'step_name']) }} as metric_name,
         step_name,
-        cast(conversion_from_previous_step as double precision) as metric_value,
+        cast(conversion_from_previous_step as {{ type_double() }}) as metric_value,
         cast(step_users as {{ dbt.type_bigint() }}) as numerator,
         cast(previous_step_users as {{ dbt.type_bigint() }}) as denominator,
         is_window_closed as is_complete
