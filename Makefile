@@ -16,12 +16,14 @@ RUN_FLAGS := $(if $(strip $(QUIET)),--quiet,)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DUCKDB_PATH ?= $(CURDIR)/data/warehouse.duckdb
 
-.PHONY: help setup run test docs dashboard report bench lint clean
+.PHONY: help setup spark-setup spark-server run test docs dashboard report bench lint clean
 
 help:
 	@echo "make run        set up, generate SCENARIO (saas), load DuckDB, dbt build, dbt docs"
 	@echo "                (make run SCENARIO=ecommerce | DATA=examples/heymax/mapping.yml | TARGET=postgres | QUIET=1)"
-	@echo "make test       set up and run the whole test suite (DuckDB and PostgreSQL)"
+	@echo "                (TARGET=spark: Apache Spark in-process; installs requirements-spark.txt)"
+	@echo "make test       set up and run the whole test suite (DuckDB, PostgreSQL and Spark)"
+	@echo "make spark-server  serve the Spark warehouse over Thrift/JDBC on 127.0.0.1:10000 (BI tools, dbt thrift)"
 	@echo "make docs       rebuild the static dbt docs site (data/docs/index.html)"
 	@echo "make dashboard  open the Streamlit dashboard on the marts (TARGET=postgres to read PostgreSQL)"
 	@echo "                (this machine only; DASHBOARD_ADDRESS=0.0.0.0 opens it to the network: no login!)"
@@ -37,7 +39,15 @@ $(VENV)/.installed: requirements.txt
 		|| $(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-setup: $(VENV)/.installed
+# The Spark extras (dbt-spark, pyspark: a few hundred MB), only for TARGET=spark and the test suite.
+$(VENV)/.spark-installed: requirements-spark.txt $(VENV)/.installed
+	@$(VENV)/bin/uv pip install -q --python $(PY) -r requirements-spark.txt \
+		|| $(PY) -m pip install -q --disable-pip-version-check -r requirements-spark.txt
+	@touch $@
+
+setup: $(VENV)/.installed $(if $(filter spark,$(TARGET)),$(VENV)/.spark-installed)
+
+spark-setup: $(VENV)/.spark-installed
 
 run: setup
 ifeq ($(strip $(DATA)),)
@@ -46,7 +56,7 @@ else
 	$(PY) -m pipeline run --data $(DATA) --target $(TARGET) $(RUN_FLAGS)
 endif
 
-test: setup
+test: setup spark-setup
 	bash scripts/test.sh $(PYTEST_ARGS)
 
 docs: setup
@@ -57,6 +67,9 @@ dashboard: setup
 
 report: setup
 	DASHBOARD_WAREHOUSE=$(TARGET) $(PY) -m report --output reports/weekly_growth.html
+
+spark-server: spark-setup
+	$(PY) -m warehouse spark-server
 
 bench: setup
 	$(PY) benchmarks/run_all.py

@@ -1,9 +1,14 @@
-"""Run dbt against this repository's project, on DuckDB or PostgreSQL, with per-dataset vars.
+"""Run dbt against this repository's project, on DuckDB, PostgreSQL or Spark, with per-dataset vars.
 
 Used by `python -m pipeline` (the `make` targets) and by the test suite, so both run dbt the same way:
 the project and profiles live in ``dbt_project/``; connection settings come from the environment
-(``DUCKDB_PATH``, ``PG*``); ``target_path``/``log_path`` may be moved out of the project so that several
-runs do not write over each other's artifacts.
+(``DUCKDB_PATH``, ``PG*``, ``SPARK_*``); ``target_path``/``log_path`` may be moved out of the project so that
+several runs do not write over each other's artifacts.
+
+DuckDB and PostgreSQL run dbt as a child process. Spark runs it in this process (dbtRunner) when Spark's
+``session`` method is used: dbt-spark then picks up the process's running Spark session, so the JVM starts once
+per process (it takes tens of seconds) and the Derby metastore, which admits one process at a time, is not
+opened twice.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from settings.dbt_vars import DbtVarsError, check_dbt_vars
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-TARGETS = ("duckdb", "postgres")
+TARGETS = ("duckdb", "postgres", "spark")
 
 
 class DbtError(RuntimeError):
@@ -65,8 +70,17 @@ def dbt_env(
         env["DUCKDB_PATH"] = str(REPO_ROOT / "data" / "warehouse.duckdb")
     if pg_database is not None:
         env["PGDATABASE"] = pg_database
+    if target == "spark":
+        from warehouse.spark.session import spark_env
+
+        env.update(spark_env())
     env.update(extra or {})
     return env
+
+
+def spark_in_process(target: str) -> bool:
+    """Whether dbt runs in this process: Spark with the (default) session method."""
+    return target == "spark" and os.environ.get("SPARK_METHOD", "session") == "session"
 
 
 def run_dbt(
@@ -92,20 +106,49 @@ def run_dbt(
     if log_path is not None:
         cmd += ["--log-path", str(log_path)]
     env = dbt_env(target, duckdb_path=duckdb_path, pg_database=pg_database)
-    proc = subprocess.run(
-        cmd,
-        cwd=DBT_PROJECT_DIR,
-        env=env,
-        text=True,
-        capture_output=capture,
-        preexec_fn=die_with_parent,
-    )
+    if spark_in_process(target):
+        proc = _run_in_process(cmd, env, capture)
+    else:
+        proc = subprocess.run(
+            cmd,
+            cwd=DBT_PROJECT_DIR,
+            env=env,
+            text=True,
+            capture_output=capture,
+            preexec_fn=die_with_parent,
+        )
     if check and proc.returncode != 0:
         detail = ""
         if capture:
             detail = "\n" + _tail(proc.stdout, 80) + _tail(proc.stderr, 20)
         raise DbtError(f"`dbt {' '.join(args)}` failed on target {target} (exit {proc.returncode}){detail}")
     return proc
+
+
+def _run_in_process(cmd: list[str], env: Mapping[str, str], capture: bool) -> subprocess.CompletedProcess[str]:
+    """``dbt <args>`` through dbtRunner in this process, with ``env`` as the environment while it runs.
+
+    With ``capture``, dbt's console output is silenced and the failures are returned as ``stdout``."""
+    from dbt.cli.main import dbtRunner
+
+    from warehouse.spark.session import get_session
+
+    args = cmd[1:] + (["--quiet"] if capture else [])
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        get_session()  # start Spark with the project's settings before dbt-spark asks for a session
+        result = dbtRunner().invoke(args)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    lines = []
+    if result.exception is not None:
+        lines.append(f"{type(result.exception).__name__}: {result.exception}")
+    for node in getattr(result.result, "results", None) or []:
+        if str(getattr(node, "status", "")).lower() in ("error", "fail", "runtime error"):
+            lines.append(f"{node.status} {node.node.unique_id}: {node.message}")
+    return subprocess.CompletedProcess(cmd, 0 if result.success else 1, "\n".join(lines), "")
 
 
 def _tail(text: str | None, lines: int) -> str:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m warehouse {ddl,load,import,compare}``.
+"""Command line: ``python -m warehouse {ddl,load,import,compare,spark-server}``.
 
 Exit codes (settings.exit_codes): 0 done, 1 the warehouse failed (nothing changed), 2 bad input or configuration
 (nothing written; also when another run holds the warehouse), 130 interrupted (nothing changed). ``compare`` exits
@@ -18,7 +18,12 @@ DDL_DIR = REPO_ROOT / "warehouse" / "ddl"
 
 
 def _add_target_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", choices=("duckdb", "postgres"), default="duckdb", help="warehouse to write")
+    parser.add_argument(
+        "--target",
+        choices=("duckdb", "postgres", "spark"),
+        default="duckdb",
+        help="warehouse to write (spark: the SPARK_* settings, see README)",
+    )
     parser.add_argument(
         "--duckdb-path", default=None, help="DuckDB file (default $DUCKDB_PATH or data/warehouse.duckdb)"
     )
@@ -101,13 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_target_args(imp)
 
     cmp = sub.add_parser("compare", help="compare two warehouses' marts: same tables, columns and rows (exit 1 if not)")
-    cmp.add_argument("--left", required=True, help="duckdb:<file> or postgres:<database>")
-    cmp.add_argument("--right", required=True, help="duckdb:<file> or postgres:<database>")
+    cmp.add_argument("--left", required=True, help="duckdb:<file>, postgres:<database> or spark:<warehouse folder>")
+    cmp.add_argument("--right", required=True, help="duckdb:<file>, postgres:<database> or spark:<warehouse folder>")
     cmp.add_argument("--schema", default="marts", help="schema to compare (default: marts)")
     cmp.add_argument("--table", action="append", dest="tables", help="compare only this table (repeatable)")
     cmp.add_argument("--rel-tol", type=_non_negative, help="relative tolerance for numbers (default 1e-9)")
     cmp.add_argument("--abs-tol", type=_non_negative, help="absolute tolerance floor (default 1e-12)")
     cmp.add_argument("--examples", type=_non_negative_int, default=3, help="differing rows shown per table and side")
+    sub.add_parser(
+        "spark-server",
+        help="serve the Spark warehouse to BI clients over Thrift/JDBC on SPARK_THRIFT_HOST:SPARK_THRIFT_PORT",
+    )
     return parser
 
 
@@ -140,6 +149,10 @@ def _ddl(check: bool) -> int:
 def _where(args: argparse.Namespace) -> str:
     from warehouse.connections import describe_pg, duckdb_path
 
+    if args.target == "spark":
+        from warehouse.spark.session import spark_settings
+
+        return f"Spark warehouse {spark_settings().warehouse_dir}"
     return str(duckdb_path(args.duckdb_path)) if args.target == "duckdb" else describe_pg(args.pg_database)
 
 
@@ -233,9 +246,20 @@ def _compare(args: argparse.Namespace) -> int:
     return 0 if result.equal else 1
 
 
+def _spark_server() -> int:
+    from warehouse.spark.server import serve
+
+    return serve()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    commands = {"ddl": lambda: _ddl(args.check), "load": lambda: _load(args), "compare": lambda: _compare(args)}
+    commands = {
+        "ddl": lambda: _ddl(args.check),
+        "load": lambda: _load(args),
+        "compare": lambda: _compare(args),
+        "spark-server": _spark_server,
+    }
     return run_main(commands.get(args.command, lambda: _import(args)), interrupted="interrupted, nothing changed")
 
 

@@ -31,7 +31,7 @@ from warehouse.errors import InputError, WarehouseError
 from warehouse.sql import sql_string as _sql_string
 
 ALL_TABLES: dict[str, Table] = {**TABLES, **IMPORT_TABLES, **BOOKKEEPING_TABLES}
-TARGETS = ("duckdb", "postgres")
+TARGETS = ("duckdb", "postgres", "spark")
 COPY_BATCH_ROWS = 131_072
 
 # Append mode (importer --append): how a new row meets the rows already there.
@@ -133,7 +133,15 @@ def database_errors() -> tuple[type[BaseException], ...]:
     """Exceptions of DuckDB and psycopg that mean "the database refused": reported as one line."""
     import psycopg
 
-    return (duckdb.Error, psycopg.Error)
+    errors: tuple[type[BaseException], ...] = (duckdb.Error, psycopg.Error)
+    try:  # Spark is optional (requirements-spark.txt)
+        from py4j.protocol import Py4JError
+        from pyspark.errors import PySparkException
+
+        errors += (PySparkException, Py4JError)
+    except ImportError:
+        pass
+    return errors
 
 
 def _first_line(exc: BaseException) -> str:
@@ -153,8 +161,8 @@ def parquet_sources(input_dir: Path, dialect: str, batch_id: str) -> dict[str, s
 
 
 def select_list(table: Table, dialect: str, batch_id: str | None = None) -> str:
-    """``cast(col as type) as col, ...`` in contract order; JSON stays text for PostgreSQL (jsonb parses it).
-    A stamped column (``batch_id``) is the constant ``batch_id``, which must then be given."""
+    """``cast(col as type) as col, ...`` in contract order; JSON stays text for PostgreSQL (jsonb parses it) and
+    Spark (a string column). A stamped column (``batch_id``) is the constant ``batch_id``, which must then be given."""
     parts = []
     for col in table.columns:
         if col.stamped:
@@ -163,7 +171,7 @@ def select_list(table: Table, dialect: str, batch_id: str | None = None) -> str:
             parts.append(f"cast({_sql_string(batch_id)} as varchar) as {col.name}")
             continue
         duck_type = LOGICAL_TYPES[col.type][0]
-        if col.type == "json" and dialect == "postgres":
+        if col.type == "json" and dialect != "duckdb":
             duck_type = "varchar"
         parts.append(f"cast({col.name} as {duck_type}) as {col.name}")
     return ", ".join(parts)
@@ -264,7 +272,7 @@ def write_raw(
     rolls the whole write back.
     """
     if target not in TARGETS:
-        raise InputError(f"unknown target {target!r}: expected duckdb or postgres")
+        raise InputError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
     if mode not in ("replace", "append", "batch"):
         raise ValueError(f"unknown mode {mode!r}")
     unknown = [t for t in sources if t not in ALL_TABLES]
@@ -276,6 +284,10 @@ def write_raw(
             raise ValueError(f"append mode cannot merge raw.{keyless[0]}")
     if target == "duckdb":
         return _write_duckdb(staging, sources, check_duckdb_file(duckdb_file), mode, recreate, progress, guard)
+    if target == "spark":
+        from warehouse.spark.raw import write_spark
+
+        return write_spark(staging, sources, mode=mode, recreate=recreate, progress=progress, guard=guard)
     return _write_postgres(staging, sources, pg_database, mode, recreate, progress, guard)
 
 
@@ -469,7 +481,7 @@ def load(
 
     folder = Path(input_dir)
     if target not in TARGETS:
-        raise InputError(f"unknown target {target!r}: expected duckdb or postgres")
+        raise InputError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
     expected = validate_parquet_folder(folder)
     manifest = full_load_manifest(folder)
     sources = parquet_sources(folder, target, manifest.batch_id)

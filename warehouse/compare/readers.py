@@ -1,7 +1,8 @@
 """Readers of one warehouse schema for the marts comparison: which tables, which columns, which rows.
 
 A reader is named by a spec ``<kind>:<location>``: ``duckdb:data/warehouse.duckdb`` (a file, relative paths from the
-working directory) or ``postgres:growth_analytics`` (a database, reached with the PG* settings). Another warehouse
+working directory), ``postgres:growth_analytics`` (a database, reached with the PG* settings) or
+``spark:data/spark/warehouse`` (a Spark warehouse folder, see :mod:`warehouse.spark.reader`). Another warehouse
 plugs in with :func:`register_reader` and a class that follows :class:`SchemaReader`.
 """
 
@@ -142,9 +143,17 @@ class PostgresReader:
         self._conn.close()
 
 
+def _spark_reader(location: str) -> SchemaReader:
+    """Spark's reader, imported only when asked for (pyspark is an optional dependency)."""
+    from warehouse.spark.reader import SparkReader
+
+    return SparkReader(location)
+
+
 _READERS: dict[str, Callable[[str], SchemaReader]] = {
     "duckdb": DuckDBReader,
     "postgres": PostgresReader,
+    "spark": _spark_reader,
 }
 
 

@@ -309,6 +309,10 @@ def _sink(
 ) -> Sink:
     if target == "duckdb":
         return DuckDBSink(resolve_duckdb_path(duckdb_path), mode, memory)
+    if target == "spark":
+        from warehouse.spark.sink import SparkSink
+
+        return SparkSink(mode, memory)
     return PostgresSink(pg_database, mode)
 
 
@@ -334,7 +338,7 @@ def import_events(
     """
     started = time.perf_counter()
     if target not in TARGETS:
-        raise InputError(f"unknown target {target!r}: expected duckdb or postgres")
+        raise InputError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
     mapping = config if isinstance(config, Mapping) else read_mapping(config)
     lines = chunk_lines_setting(chunk_lines)
     memory = memory_limit_setting(memory_limit)

@@ -1,0 +1,1 @@
+"""Apache Spark as a warehouse: the local session and its settings, the raw-table writer, the marts reader."""
