@@ -147,13 +147,19 @@ def _run(args: argparse.Namespace, out: Path | None) -> int:
     print(f"Ready: {dataset} is built. Each run replaces what the warehouse held.")
     if args.target == "duckdb":
         print(f"  Warehouse:  {env['DUCKDB_PATH']}  (schemas raw, staging, intermediate, marts)")
+    elif args.target == "spark":
+        from warehouse.spark.session import spark_settings
+
+        print(f"  Warehouse:  Spark tables under {spark_settings().warehouse_dir} (schema marts)")
+        print("  BI access:  make spark-server   then jdbc:hive2://127.0.0.1:10000/marts")
     else:
         print(f"  Warehouse:  PostgreSQL database {env.get('PGDATABASE', 'growth_analytics')} (schema marts)")
     if docs_path:
         print(f"  dbt docs:   file://{docs_path}  (opens offline)")
     on_target = "" if args.target == "duckdb" else f" TARGET={args.target}"
-    print(f"  Dashboard:  make dashboard{on_target}   then open http://localhost:8501")
-    print(f"  Report:     make report{on_target}      writes reports/weekly_growth.html")
+    if args.target != "spark":  # the dashboard and the report read DuckDB or PostgreSQL
+        print(f"  Dashboard:  make dashboard{on_target}   then open http://localhost:8501")
+        print(f"  Report:     make report{on_target}      writes reports/weekly_growth.html")
     docs_vars = f" DATA={args.data}" if args.data else (f" SCENARIO={args.scenario}" if args.scenario != "saas" else "")
     print(f"  Docs again: make docs{on_target}{docs_vars}")
     return 0

@@ -263,8 +263,15 @@ def warehouse_lock(
     elif target == "postgres":
         lock = _PgLock(pg_database, command)
         what = f"PostgreSQL warehouse {describe_pg(pg_database)}"
+    elif target == "spark":
+        from warehouse.spark.session import spark_settings
+
+        folder = spark_settings().warehouse_dir
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        lock = _FileLock(folder.with_name(f".{folder.name}.lock"), command)
+        what = f"Spark warehouse {folder}"
     else:
-        raise InputError(f"unknown target {target!r}: expected duckdb or postgres")
+        raise InputError(f"unknown target {target!r}: expected duckdb, postgres or spark")
     with _held(lock, what, wait, notice):
         yield
 
