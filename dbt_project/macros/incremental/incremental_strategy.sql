@@ -19,3 +19,19 @@
         {{ exceptions.raise_compiler_error("incremental_strategy: replaces must be 'keys' or 'user_tail', got " ~ replaces) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    Spark with plain Parquet tables (no Delta here): dbt-spark has no delete+insert, and a date-partition
+    insert_overwrite would need these models to return whole days, which they do not (they return the changed keys
+    or user tails). So on Spark the incremental models are built whole: the first build (and any
+    `--full-refresh`) creates them, and a refresh of an existing table stops with one clear message instead of
+    appending wrong rows. 'append' is only the strategy name dbt-spark accepts for that first build.
+-#}
+{% macro spark__incremental_strategy(replaces='keys') -%}
+    {%- if execute and is_incremental() -%}
+        {{ exceptions.raise_compiler_error(
+            "incremental refresh of " ~ this ~ " is not supported on Spark (Parquet tables): run dbt with"
+            ~ " --full-refresh (see docs/decisions.md, Apache Spark)") }}
+    {%- endif -%}
+    {{ return('append') }}
+{%- endmacro %}
