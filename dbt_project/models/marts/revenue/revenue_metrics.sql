@@ -1,5 +1,5 @@
 {#-
-    One row per month of dim_date: revenue and the ratios built on it, for the whole business. Counts are the
+    One row per month of dim_periods: revenue and the ratios built on it, for the whole business. Counts are the
     sums of revenue_metrics_by_channel (each user belongs to one acquisition channel); ratios are recomputed
     from the summed counts, never averaged across channels.
 -#}
