@@ -5,7 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SCENARIO ?= saas
 DATA ?=
-TARGET ?= duckdb
+# The warehouse: one of the targets in settings/targets.py. Passed on as DBT_TARGET, the one name dbt's profile, the
+# dashboard and the report read (an exported DBT_TARGET, or the deprecated DASHBOARD_WAREHOUSE, is the default here).
+TARGET ?= $(or $(DBT_TARGET),$(DASHBOARD_WAREHOUSE),duckdb)
 SEED ?= 42
 USERS ?= 10000
 DAYS ?= 365
@@ -29,6 +31,7 @@ help:
 	@echo "                (this machine only; DASHBOARD_ADDRESS=0.0.0.0 opens it to the network: no login!)"
 	@echo "make report     write the weekly growth report (reports/weekly_growth.html; TARGET=postgres too)"
 	@echo "make bench      run the benchmarks (large scale; minutes)"
+	@echo "TARGET=         one of: $$(cd $(CURDIR) && $(PYTHON) -c 'from settings.targets import TARGET_NAMES; print(" ".join(TARGET_NAMES))') (default duckdb, or \$$DBT_TARGET)"
 
 # The virtual environment, rebuilt when requirements.txt changes. uv installs the pinned set fast; pip is the fallback.
 $(VENV)/.installed: requirements.txt
@@ -63,10 +66,10 @@ docs: setup
 	$(PY) -m pipeline docs --target $(TARGET) --vars-file $(if $(DATA),$(DATA),data/generated/$(basename $(notdir $(SCENARIO)))/dbt_vars.yml)
 
 dashboard: setup
-	DASHBOARD_WAREHOUSE=$(TARGET) $(PY) -m dashboard.serve
+	DBT_TARGET=$(TARGET) $(PY) -m dashboard.serve
 
 report: setup
-	DASHBOARD_WAREHOUSE=$(TARGET) $(PY) -m report --output reports/weekly_growth.html
+	DBT_TARGET=$(TARGET) $(PY) -m report --output reports/weekly_growth.html
 
 spark-server: spark-setup
 	$(PY) -m warehouse spark-server

@@ -1,6 +1,6 @@
 """Growth dashboard: `streamlit run dashboard/app.py` (what `make dashboard` runs).
 
-Reads only schema ``marts``: DuckDB by default (``DUCKDB_PATH``), PostgreSQL with ``DASHBOARD_WAREHOUSE=postgres``
+Reads only schema ``marts``: DuckDB by default (``DUCKDB_PATH``), PostgreSQL with ``DBT_TARGET=postgres``
 (as the read-only ``REPORTING_ROLE``). See docs/dashboard.md.
 """
 

@@ -2,8 +2,9 @@
 
 Nothing here imports Streamlit, so the report and the tests use the same reader.
 
-* Backend: DuckDB by default (file ``DUCKDB_PATH``, default ``data/warehouse.duckdb``), PostgreSQL when
-  ``DASHBOARD_WAREHOUSE=postgres``. On PostgreSQL the reader logs in as the read-only reporting role
+* Backend: the target ``DBT_TARGET`` names (``settings.targets``; the deprecated ``DASHBOARD_WAREHOUSE`` still
+  works): DuckDB by default (file ``DUCKDB_PATH``, default ``data/warehouse.duckdb``), PostgreSQL with
+  ``DBT_TARGET=postgres``. On PostgreSQL the reader logs in as the read-only reporting role
   (``REPORTING_ROLE``, default ``growth_reporting``; password ``REPORTING_PASSWORD`` when the server wants one),
   so the database itself guarantees that the dashboard can only read ``marts``.
 * DuckDB is opened read-only, one short connection per query. While ``dbt build`` rewrites the file DuckDB refuses
@@ -26,11 +27,11 @@ from typing import Any
 
 import pandas as pd
 
+from settings.targets import DEFAULT_TARGET, get_target, target_from_env
 from warehouse.connections import duckdb_path as resolve_duckdb_path
 from warehouse.connections import pg_settings
 
 SCHEMA = "marts"
-BACKENDS = ("duckdb", "postgres")
 DEFAULT_REPORTING_ROLE = "growth_reporting"
 
 
@@ -44,7 +45,7 @@ class UnknownColumn(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    backend: str = "duckdb"
+    backend: str = DEFAULT_TARGET  # a target name (settings.targets)
     duckdb_path: Path = field(default_factory=lambda: resolve_duckdb_path(None))
     pg_database: str | None = None
     reporting_role: str = DEFAULT_REPORTING_ROLE
@@ -57,19 +58,21 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        backend = (env.get("DASHBOARD_WAREHOUSE") or "duckdb").strip().lower()
-        if backend not in BACKENDS:
-            raise ValueError(f"DASHBOARD_WAREHOUSE={backend!r}: expected one of {', '.join(BACKENDS)}")
         return cls(
-            backend=backend,
+            backend=target_from_env(env).name,
             duckdb_path=resolve_duckdb_path(env.get("DUCKDB_PATH") or None),
             pg_database=env.get("PGDATABASE") or None,
             reporting_role=env.get("REPORTING_ROLE") or DEFAULT_REPORTING_ROLE,
             cache_ttl_seconds=_seconds(env.get("DASHBOARD_CACHE_TTL", "60"), "DASHBOARD_CACHE_TTL"),
         )
 
+    @property
+    def adapter(self) -> str:
+        """The dbt adapter (SQL dialect) of the target read: how to connect and which placeholders to use."""
+        return get_target(self.backend).adapter
+
     def describe(self) -> str:
-        if self.backend == "duckdb":
+        if self.adapter == "duckdb":
             return f"DuckDB {self.duckdb_path}"
         s = pg_settings(self.pg_database)
         return f"PostgreSQL {self.reporting_role}@{s['host']}:{s['port']}/{s['dbname']}"
@@ -121,7 +124,7 @@ class Warehouse:
 
     # -- connections -------------------------------------------------------------------------------------------
     def _connect(self):  # noqa: ANN202 - duckdb or psycopg connection
-        if self.settings.backend == "duckdb":
+        if self.settings.adapter == "duckdb":
             import duckdb
 
             path = self.settings.duckdb_path
@@ -140,7 +143,7 @@ class Warehouse:
     def _run(self, sql: str, params: Sequence[Any]) -> pd.DataFrame:
         conn = self._connect()
         try:
-            if self.settings.backend == "duckdb":
+            if self.settings.adapter == "duckdb":
                 return conn.execute(sql, list(params)).df()
             pg_sql = sql.replace("%", "%%").replace("?", "%s")
             with conn.cursor() as cur:
@@ -222,7 +225,7 @@ class Warehouse:
 
     def built_at(self) -> datetime | None:
         """When the warehouse was last written: the DuckDB file's mtime (PostgreSQL: unknown, None)."""
-        if self.settings.backend == "duckdb":
+        if self.settings.adapter == "duckdb":
             path = self.settings.duckdb_path
             wal = path.with_name(path.name + ".wal")
             times = [p.stat().st_mtime for p in (path, wal) if p.exists()]

@@ -15,13 +15,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pipeline.dbt import REPO_ROOT, TARGETS, dbt_env, load_vars, run_dbt
+from pipeline.dbt import dbt_env, load_vars, run_dbt
 from settings.exit_codes import run_main
+from settings.paths import DATA_DIR, DOCS_SITE, GENERATED_DIR
+from settings.targets import DEFAULT_TARGET, TARGET_NAMES, get_target
 from warehouse.connections import check_duckdb_file
 from warehouse.errors import InputError
 from warehouse.lock import folder_lock, warehouse_lock
-
-DATA_DIR = REPO_ROOT / "data"
 
 
 def _positive_int(text: str) -> int:
@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
         " data/generated/<file name without .yaml>)",
     )
     source.add_argument("--data", type=Path, help="a mapping file of your own event data (see docs/importing.md)")
-    run.add_argument("--target", choices=TARGETS, default="duckdb", help="warehouse (default: duckdb)")
+    run.add_argument(
+        "--target", choices=TARGET_NAMES, default=DEFAULT_TARGET, help=f"warehouse (default: {DEFAULT_TARGET})"
+    )
     run.add_argument("--seed", type=int, default=42)
     run.add_argument("--users", type=_positive_int, default=10_000)
     run.add_argument("--days", type=_positive_int, default=365)
@@ -61,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--skip-docs", action="store_true", help="do not generate the dbt docs site")
     run.add_argument("--quiet", action="store_true")
     docs = sub.add_parser("docs", help="generate the static dbt docs site into data/docs/index.html")
-    docs.add_argument("--target", choices=TARGETS, default="duckdb")
+    docs.add_argument("--target", choices=TARGET_NAMES, default=DEFAULT_TARGET)
     docs.add_argument("--vars-file", type=Path, help="dbt vars (YAML) of the dataset in the warehouse")
     return parser
 
@@ -77,9 +79,9 @@ def _done(start: float, detail: str = "") -> None:
 
 def build_docs(target: str, vars: dict[str, Any]) -> Path:
     """The static dbt docs site (one offline HTML file) at data/docs/index.html."""
-    from report.docs_site import build_docs_site
+    from pipeline.docs_site import build_docs_site
 
-    return build_docs_site(target, DATA_DIR / "docs" / "index.html", vars=vars)
+    return build_docs_site(target, DOCS_SITE, vars=vars)
 
 
 def generated_folder(scenario: str) -> Path:
@@ -87,12 +89,12 @@ def generated_folder(scenario: str) -> Path:
     name = Path(scenario).stem if Path(scenario).suffix in (".yaml", ".yml") else scenario
     if not name or name.startswith(".") or "/" in name or "\\" in name:
         raise InputError(f"scenario {scenario!r}: expected a scenario name or a path to a scenario .yaml file")
-    return DATA_DIR / "generated" / name
+    return GENERATED_DIR / name
 
 
 def run(args: argparse.Namespace) -> int:
     out = None if args.data else generated_folder(args.scenario)
-    if args.target == "duckdb":
+    if get_target(args.target).adapter == "duckdb":
         check_duckdb_file(None)  # before any work: refuses a data file's name or a folder that cannot be made
     with warehouse_lock(args.target, command="pipeline run"):
         return _run(args, out)
@@ -101,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, out: Path | None) -> int:
     DATA_DIR.mkdir(exist_ok=True)
     env = dbt_env(args.target)
-    print(f"Warehouse: {args.target}" + (f" ({env['DUCKDB_PATH']})" if args.target == "duckdb" else ""))
+    target = get_target(args.target)
+    print(f"Warehouse: {args.target} ({target.describe(env)})")
     if args.data:
         from warehouse.importer import import_events, read_mapping
 
@@ -147,19 +150,17 @@ def _run(args: argparse.Namespace, out: Path | None) -> int:
     print()
     dataset = f"your events ({args.data})" if args.data else f"scenario {args.scenario}"
     print(f"Ready: {dataset} is built. Each run replaces what the warehouse held.")
-    if args.target == "duckdb":
-        print(f"  Warehouse:  {env['DUCKDB_PATH']}  (schemas raw, staging, intermediate, marts)")
-    elif args.target == "spark":
+    if target.adapter == "spark":
         from warehouse.spark.session import spark_settings
 
         print(f"  Warehouse:  Spark tables under {spark_settings().warehouse_dir} (schema marts)")
         print("  BI access:  make spark-server   then jdbc:hive2://127.0.0.1:10000/marts")
     else:
-        print(f"  Warehouse:  PostgreSQL database {env.get('PGDATABASE', 'growth_analytics')} (schema marts)")
+        print(f"  Warehouse:  {target.describe(env)}  (schemas raw, staging, intermediate, marts)")
     if docs_path:
         print(f"  dbt docs:   file://{docs_path}  (opens offline)")
-    on_target = "" if args.target == "duckdb" else f" TARGET={args.target}"
-    if args.target != "spark":  # the dashboard and the report read DuckDB or PostgreSQL
+    on_target = "" if args.target == DEFAULT_TARGET else f" TARGET={args.target}"
+    if target.has_dashboard:  # the dashboard and the report read DuckDB or PostgreSQL
         print(f"  Dashboard:  make dashboard{on_target}   then open http://localhost:8501")
         print(f"  Report:     make report{on_target}      writes reports/weekly_growth.html")
     docs_vars = f" DATA={args.data}" if args.data else (f" SCENARIO={args.scenario}" if args.scenario != "saas" else "")

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from settings.dbt_vars import DbtVarsError, check_dbt_vars
+from settings.paths import DBT_PROJECT_DIR, REPO_ROOT
+from settings.targets import DEFAULT_TARGET, TARGET_ENV, TARGET_NAMES, get_target
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-TARGETS = ("duckdb", "postgres", "spark")
+__all__ = ["DBT_PROJECT_DIR", "REPO_ROOT", "TARGET_NAMES", "DbtError", "dbt_env", "load_vars", "run_dbt"]
 
 
 class DbtError(RuntimeError):
@@ -58,16 +58,19 @@ def dbt_env(
     pg_database: str | None = None,
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Environment for a dbt process: inherited, plus the warehouse location for ``target``."""
-    if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
+    """Environment for a dbt process: inherited, plus the target's name and the warehouse location for it.
+
+    Every environment variable the target declares in ``settings.targets`` and the environment leaves unset gets
+    its default, so dbt's profile and the Python side agree on where the warehouse is."""
+    spec = get_target(target)
     env = dict(os.environ)
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "False"
-    env["DBT_TARGET"] = target
+    env[TARGET_ENV] = spec.name
     if duckdb_path is not None:
         env["DUCKDB_PATH"] = str(Path(duckdb_path).resolve())
-    elif "DUCKDB_PATH" not in env:
-        env["DUCKDB_PATH"] = str(REPO_ROOT / "data" / "warehouse.duckdb")
+    for variable in spec.env:
+        if not env.get(variable) and spec.env[variable]:
+            env[variable] = spec.setting(variable, env)
     if pg_database is not None:
         env["PGDATABASE"] = pg_database
     if target == "spark":
@@ -85,7 +88,7 @@ def spark_in_process(target: str) -> bool:
 
 def run_dbt(
     args: Sequence[str],
-    target: str = "duckdb",
+    target: str = DEFAULT_TARGET,
     vars: Mapping[str, Any] | None = None,
     duckdb_path: Path | str | None = None,
     pg_database: str | None = None,

@@ -1,6 +1,6 @@
 """`python -m report [--output reports/weekly_growth.html] [--week YYYY-MM-DD]`: write the weekly growth report.
 
-Reads the warehouse the dashboard reads: DuckDB (``DUCKDB_PATH``) or, with ``DASHBOARD_WAREHOUSE=postgres``,
+Reads the warehouse the dashboard reads: DuckDB (``DUCKDB_PATH``) or, with ``DBT_TARGET=postgres``,
 PostgreSQL as the reporting role.
 """
 

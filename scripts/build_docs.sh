@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-.venv/bin/python}"
-exec "$PYTHON" -m report.docs_site "$@"
+exec "$PYTHON" -m pipeline.docs_site "$@"

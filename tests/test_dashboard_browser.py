@@ -93,7 +93,7 @@ class Dashboard:
         env.update(
             {
                 "DUCKDB_PATH": str(duckdb_path),
-                "DASHBOARD_WAREHOUSE": "duckdb",
+                "DBT_TARGET": "duckdb",
                 "DASHBOARD_CACHE_TTL": "0",  # read the warehouse on every rerun: the lock test needs it
                 "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
             }

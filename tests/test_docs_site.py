@@ -23,7 +23,7 @@ NOT_FROM_RAW = {"metricflow_time_spine"}
 
 @pytest.fixture(scope="module")
 def docs(built_duckdb, tmp_path_factory) -> dict:
-    from report.docs_site import build_docs_site
+    from pipeline.docs_site import build_docs_site
 
     tmp = tmp_path_factory.mktemp("docs")
     site = build_docs_site(

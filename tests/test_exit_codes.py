@@ -58,13 +58,13 @@ def test_a_bad_pgport_is_one_line_and_exit_2(cli, argv, monkeypatch, capsys):
 
 
 def test_report_with_a_bad_setting_exits_2(monkeypatch, capsys, tmp_path):
-    monkeypatch.setenv("DASHBOARD_WAREHOUSE", "oracle")
+    monkeypatch.setenv("DBT_TARGET", "oracle")
     assert report_cli(["--output", str(tmp_path / "r.html")]) == EXIT_USAGE
-    assert one_line(capsys).startswith("report: DASHBOARD_WAREHOUSE='oracle'")
+    assert one_line(capsys).startswith("report: DBT_TARGET='oracle'")
 
 
 def test_report_without_a_warehouse_file_exits_2(monkeypatch, capsys, tmp_path):
-    monkeypatch.setenv("DASHBOARD_WAREHOUSE", "duckdb")
+    monkeypatch.setenv("DBT_TARGET", "duckdb")
     monkeypatch.setenv("DUCKDB_PATH", str(tmp_path / "none.duckdb"))
     assert report_cli(["--output", str(tmp_path / "r.html")]) == EXIT_USAGE
     assert "no DuckDB warehouse at" in one_line(capsys)

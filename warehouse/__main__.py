@@ -12,16 +12,17 @@ import sys
 from pathlib import Path
 
 from settings.exit_codes import run_main
+from settings.paths import REPO_ROOT
+from settings.targets import DEFAULT_TARGET, TARGET_NAMES
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DDL_DIR = REPO_ROOT / "warehouse" / "ddl"
 
 
 def _add_target_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--target",
-        choices=("duckdb", "postgres", "spark"),
-        default="duckdb",
+        choices=TARGET_NAMES,
+        default=DEFAULT_TARGET,
         help="warehouse to write (spark: the SPARK_* settings, see README)",
     )
     parser.add_argument(
@@ -122,10 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def generated_files() -> dict[Path, str]:
     """Every file rendered from warehouse/contract.py, by path: the DDL per dialect and the dbt sources YAML."""
-    from warehouse.contract import render_ddl
+    from warehouse.contract import DDL_DIALECTS, render_ddl
     from warehouse.dbt_sources import SOURCES_FILE, render_sources
 
-    files = {DDL_DIR / f"raw_{dialect}.sql": render_ddl(dialect) for dialect in ("duckdb", "postgres")}
+    files = {DDL_DIR / f"raw_{dialect}.sql": render_ddl(dialect) for dialect in DDL_DIALECTS}
     files[REPO_ROOT / SOURCES_FILE] = render_sources()
     return files
 
@@ -147,13 +148,9 @@ def _ddl(check: bool) -> int:
 
 
 def _where(args: argparse.Namespace) -> str:
-    from warehouse.connections import describe_pg, duckdb_path
+    from warehouse.connections import describe_warehouse
 
-    if args.target == "spark":
-        from warehouse.spark.session import spark_settings
-
-        return f"Spark warehouse {spark_settings().warehouse_dir}"
-    return str(duckdb_path(args.duckdb_path)) if args.target == "duckdb" else describe_pg(args.pg_database)
+    return describe_warehouse(args.target, args.duckdb_path, args.pg_database)
 
 
 def _load(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""Where the warehouses are and how to open them.
+"""Where the warehouses are and how to open them (variables and defaults from ``settings.targets``).
 
 DuckDB: a file, ``DUCKDB_PATH`` or ``data/warehouse.duckdb``; a relative path is taken from the repository root,
 so the CLI, the tests and dbt's profile agree whatever the working directory.
@@ -16,11 +16,12 @@ from typing import Any
 import duckdb
 
 from settings.errors import SettingsError
+from settings.paths import REPO_ROOT
+from settings.targets import TARGETS, get_target
 from warehouse.errors import InputError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DUCKDB_PATH = "data/warehouse.duckdb"
-DEFAULT_PG_DATABASE = "growth_analytics"
+_DUCKDB = TARGETS["duckdb"]
+_POSTGRES = TARGETS["postgres"]
 # Names of data files DuckDB would read as such (not as a database): refused as a warehouse path.
 DATA_FILE_SUFFIXES = {".csv", ".tsv", ".txt", ".parquet", ".json", ".ndjson", ".jsonl", ".xlsx", ".gz", ".zst"}
 DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
@@ -28,7 +29,7 @@ DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 def duckdb_path(path: str | os.PathLike[str] | None = None) -> Path:
     """The DuckDB file to use: ``path``, else ``$DUCKDB_PATH``, else the default; relative to the repo root."""
-    chosen = Path(path if path is not None else os.environ.get("DUCKDB_PATH") or DEFAULT_DUCKDB_PATH)
+    chosen = Path(path if path is not None else _DUCKDB.setting("DUCKDB_PATH"))
     return chosen if chosen.is_absolute() else REPO_ROOT / chosen
 
 
@@ -68,7 +69,7 @@ def connect_duckdb(path: str | os.PathLike[str] | None = None) -> duckdb.DuckDBP
 
 def pg_settings(database: str | None = None) -> dict[str, Any]:
     """Connection keywords for psycopg from the PG* environment variables (no secret is stored anywhere)."""
-    port_text = os.environ.get("PGPORT") or "5432"
+    port_text = _POSTGRES.setting("PGPORT")
     try:
         port = int(port_text)
     except ValueError:
@@ -76,13 +77,13 @@ def pg_settings(database: str | None = None) -> dict[str, Any]:
     if not 0 < port < 65536:
         raise SettingsError(f"PGPORT={port_text!r}: expected a port number (1-65535)")
     settings: dict[str, Any] = {
-        "host": os.environ.get("PGHOST", "127.0.0.1"),
+        "host": _POSTGRES.setting("PGHOST"),
         "port": port,
-        "user": os.environ.get("PGUSER", "postgres"),
-        "dbname": database or os.environ.get("PGDATABASE") or DEFAULT_PG_DATABASE,
+        "user": _POSTGRES.setting("PGUSER"),
+        "dbname": database or _POSTGRES.setting("PGDATABASE"),
     }
-    if os.environ.get("PGPASSWORD"):
-        settings["password"] = os.environ["PGPASSWORD"]
+    if _POSTGRES.setting("PGPASSWORD"):
+        settings["password"] = _POSTGRES.setting("PGPASSWORD")
     return settings
 
 
@@ -90,6 +91,20 @@ def describe_pg(database: str | None = None) -> str:
     """host:port/database, for messages (never the password)."""
     s = pg_settings(database)
     return f"postgresql://{s['user']}@{s['host']}:{s['port']}/{s['dbname']}"
+
+
+def describe_warehouse(
+    target: str, duckdb_file: str | os.PathLike[str] | None = None, pg_database: str | None = None
+) -> str:
+    """Where ``target``'s warehouse is, for messages: the DuckDB file, or the PostgreSQL URL without a password."""
+    adapter = get_target(target).adapter
+    if adapter == "duckdb":
+        return str(duckdb_path(duckdb_file))
+    if adapter == "spark":
+        from warehouse.spark.session import spark_settings
+
+        return f"Spark warehouse {spark_settings().warehouse_dir}"
+    return describe_pg(pg_database)
 
 
 def ensure_pg_database(database: str | None = None, *, recreate: bool = False, connect_timeout: int = 5) -> str:

@@ -325,11 +325,14 @@ def raw_tables() -> tuple[Table, ...]:
     return (*TABLES.values(), *IMPORT_TABLES.values(), *BOOKKEEPING_TABLES.values())
 
 
+DDL_DIALECTS = ("duckdb", "postgres")  # the SQL dialects LOGICAL_TYPES names a type in, in its order
+
+
 def render_ddl(dialect: str, schema: str = "raw") -> str:
-    """CREATE TABLE statements for every raw table (``raw_tables()``) in ``dialect`` ('duckdb' or 'postgres')."""
-    if dialect not in ("duckdb", "postgres"):
-        raise ValueError(f"unknown dialect {dialect!r}: expected 'duckdb' or 'postgres'")
-    index = 0 if dialect == "duckdb" else 1
+    """CREATE TABLE statements for every raw table (``raw_tables()``) in ``dialect`` (one of ``DDL_DIALECTS``)."""
+    if dialect not in DDL_DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}: expected one of {', '.join(DDL_DIALECTS)}")
+    index = DDL_DIALECTS.index(dialect)
     out = [
         "-- Generated from warehouse/contract.py by `python -m warehouse ddl`; do not edit by hand.",
         f"create schema if not exists {schema};",

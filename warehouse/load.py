@@ -24,6 +24,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from settings.targets import DEFAULT_TARGET, TARGET_NAMES, get_target
 from warehouse import pgcopy
 from warehouse.connections import check_duckdb_file, connect_postgres, describe_pg, ensure_pg_database
 from warehouse.contract import BOOKKEEPING_TABLES, IMPORT_TABLES, LOGICAL_TYPES, TABLES, Table, render_ddl
@@ -31,7 +32,7 @@ from warehouse.errors import InputError, WarehouseError
 from warehouse.sql import sql_string as _sql_string
 
 ALL_TABLES: dict[str, Table] = {**TABLES, **IMPORT_TABLES, **BOOKKEEPING_TABLES}
-TARGETS = ("duckdb", "postgres", "spark")
+WRITABLE_ADAPTERS = ("duckdb", "postgres", "spark")  # the adapters this module has a writer for
 COPY_BATCH_ROWS = 131_072
 
 # Append mode (importer --append): how a new row meets the rows already there.
@@ -249,11 +250,22 @@ def _raise_mismatch(problems: dict[str, str], where: str) -> None:
 # --------------------------------------------------------------------------------------------------------------
 
 
+def check_target(target: str) -> str:
+    """The adapter of ``target`` when it is a registered target (settings.targets) this module can write; else
+    InputError, one line naming the choices."""
+    if target not in TARGET_NAMES:
+        raise InputError(f"unknown target {target!r}: expected one of {', '.join(TARGET_NAMES)}")
+    adapter = get_target(target).adapter
+    if adapter not in WRITABLE_ADAPTERS:
+        raise InputError(f"target {target!r}: the loader has no writer for {adapter} yet")
+    return adapter
+
+
 def write_raw(
     staging: duckdb.DuckDBPyConnection,
     sources: Mapping[str, str],
     *,
-    target: str = "duckdb",
+    target: str = DEFAULT_TARGET,
     duckdb_file: str | os.PathLike[str] | None = None,
     pg_database: str | None = None,
     mode: str = "replace",
@@ -271,8 +283,7 @@ def write_raw(
     the rows of ``sql``, in which ``{raw}`` names schema raw. Whatever it raises rolls the write back. Any failure
     rolls the whole write back.
     """
-    if target not in TARGETS:
-        raise InputError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
+    adapter = check_target(target)
     if mode not in ("replace", "append", "batch"):
         raise ValueError(f"unknown mode {mode!r}")
     unknown = [t for t in sources if t not in ALL_TABLES]
@@ -282,9 +293,9 @@ def write_raw(
         keyless = [t for t in sources if t not in APPEND_KEYS]
         if keyless:
             raise ValueError(f"append mode cannot merge raw.{keyless[0]}")
-    if target == "duckdb":
+    if adapter == "duckdb":
         return _write_duckdb(staging, sources, check_duckdb_file(duckdb_file), mode, recreate, progress, guard)
-    if target == "spark":
+    if adapter == "spark":
         from warehouse.spark.raw import write_spark
 
         return write_spark(staging, sources, mode=mode, recreate=recreate, progress=progress, guard=guard)
@@ -464,7 +475,7 @@ def _write_postgres(
 
 def load(
     input_dir: str | os.PathLike[str],
-    target: str = "duckdb",
+    target: str = DEFAULT_TARGET,
     duckdb_path: str | os.PathLike[str] | None = None,
     pg_database: str | None = None,
     *,
@@ -480,11 +491,10 @@ def load(
     from warehouse.batches import BOOKKEEPING, bookkeeping_source, full_load_manifest
 
     folder = Path(input_dir)
-    if target not in TARGETS:
-        raise InputError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
+    adapter = check_target(target)
     expected = validate_parquet_folder(folder)
     manifest = full_load_manifest(folder)
-    sources = parquet_sources(folder, target, manifest.batch_id)
+    sources = parquet_sources(folder, adapter, manifest.batch_id)
     sources[BOOKKEEPING] = bookkeeping_source(manifest, folder, sum(expected.values()))
     staging = duckdb.connect()
     try:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from settings.errors import SettingsError
+from settings.targets import TARGET_NAMES, get_target
 from warehouse.connections import check_duckdb_file, connect_postgres, describe_pg
 from warehouse.errors import InputError, WarehouseError
 
@@ -256,14 +257,17 @@ def warehouse_lock(
     Raises :class:`LockHeld` (exit code 2) naming the holder when another run has it after ``wait`` seconds
     (default ``$WAREHOUSE_LOCK_WAIT`` or 0).
     """
-    if target == "duckdb":
+    if target not in TARGET_NAMES:
+        raise InputError(f"unknown target {target!r}: expected one of {', '.join(TARGET_NAMES)}")
+    adapter = get_target(target).adapter
+    if adapter == "duckdb":
         path = check_duckdb_file(duckdb_path)
         lock: _FileLock | _PgLock = _FileLock(lock_file_for(path), command)
         what = f"DuckDB warehouse {path}"
-    elif target == "postgres":
+    elif adapter == "postgres":
         lock = _PgLock(pg_database, command)
         what = f"PostgreSQL warehouse {describe_pg(pg_database)}"
-    elif target == "spark":
+    elif adapter == "spark":
         from warehouse.spark.session import spark_settings
 
         folder = spark_settings().warehouse_dir
@@ -271,7 +275,7 @@ def warehouse_lock(
         lock = _FileLock(folder.with_name(f".{folder.name}.lock"), command)
         what = f"Spark warehouse {folder}"
     else:
-        raise InputError(f"unknown target {target!r}: expected duckdb, postgres or spark")
+        raise InputError(f"target {target!r}: no run lock for {adapter} yet")
     with _held(lock, what, wait, notice):
         yield
 

@@ -33,7 +33,7 @@ from warehouse.importer.readers import Chunk, InputFile, describe_files, iter_ch
 from warehouse.importer.sink import DuckDBSink, PostgresSink, Sink
 from warehouse.importer.staging import Staging
 from warehouse.importer.summary import ImportSummary, dbt_var_warnings
-from warehouse.load import TARGETS, database_errors
+from warehouse.load import check_target, database_errors
 
 BOOKKEEPING = "load_batches"
 
@@ -307,7 +307,7 @@ class _Importer:
 def _sink(
     target: str, duckdb_path: str | os.PathLike[str] | None, pg_database: str | None, mode: str, memory: str
 ) -> Sink:
-    if target == "duckdb":
+    if check_target(target) == "duckdb":
         return DuckDBSink(resolve_duckdb_path(duckdb_path), mode, memory)
     if target == "spark":
         from warehouse.spark.sink import SparkSink
@@ -337,8 +337,7 @@ def import_events(
     each of the two DuckDB instances (the working one, and the DuckDB warehouse), which spill to disk beyond it.
     """
     started = time.perf_counter()
-    if target not in TARGETS:
-        raise InputError(f"unknown target {target!r}: expected one of {', '.join(TARGETS)}")
+    check_target(target)
     mapping = config if isinstance(config, Mapping) else read_mapping(config)
     lines = chunk_lines_setting(chunk_lines)
     memory = memory_limit_setting(memory_limit)

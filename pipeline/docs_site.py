@@ -1,6 +1,6 @@
 """The offline docs site: `dbt docs generate --static` into one self-contained HTML file.
 
-`python -m report.docs_site [--target duckdb|postgres] [--output data/docs/index.html] [--vars dbt_vars.yml]`
+`python -m pipeline.docs_site [--target <name>] [--output data/docs/index.html] [--vars dbt_vars.yml]`
 (`make docs` calls it). dbt writes ``static_index.html`` (manifest and catalog inlined) into its target path; this
 copies it to ``data/docs/index.html``, which opens from the file system with no server and no network.
 """
@@ -15,13 +15,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pipeline.dbt import REPO_ROOT, DbtError, load_vars, run_dbt
+from pipeline.dbt import DbtError, load_vars, run_dbt
+from settings.paths import DOCS_SITE
+from settings.targets import DEFAULT_TARGET, TARGET_NAMES
 
-DEFAULT_OUTPUT = REPO_ROOT / "data" / "docs" / "index.html"
+DEFAULT_OUTPUT = DOCS_SITE
 
 
 def build_docs_site(
-    target: str = "duckdb",
+    target: str = DEFAULT_TARGET,
     output: Path | str = DEFAULT_OUTPUT,
     *,
     vars: Mapping[str, Any] | None = None,
@@ -57,8 +59,8 @@ def build_docs_site(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m report.docs_site", description=__doc__.splitlines()[0])
-    parser.add_argument("--target", choices=["duckdb", "postgres"], default="duckdb")
+    parser = argparse.ArgumentParser(prog="python -m pipeline.docs_site", description=__doc__.splitlines()[0])
+    parser.add_argument("--target", choices=TARGET_NAMES, default=DEFAULT_TARGET)
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     parser.add_argument("--vars", type=Path, default=None, help="YAML file of dbt vars (a scenario's dbt_vars.yml)")
     args = parser.parse_args(argv)
