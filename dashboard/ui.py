@@ -12,7 +12,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard.db import (
+from analytics.kpis import fmt_change, fmt_value
+from analytics.marts import (
     SCHEMA,
     Result,
     Settings,
@@ -97,13 +98,31 @@ def run_query(sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
 
 
 def mart_columns(mart: str) -> list[str]:
-    result = wh().query(
-        "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
-        " order by ordinal_position",
-        ("marts", mart),
-    )
-    note_result(result)
-    return [str(c) for c in result.df["column_name"]]
+    """The mart's columns in order, from the reader's catalogue; empty when the mart is not built."""
+    return wh().columns(mart)
+
+
+class PageReader:
+    """The warehouse as the KPI layer (analytics.kpis) reads it on a page: queries note stale results."""
+
+    def df(self, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+        return run_query(sql, params)
+
+    def has(self, mart: str, *columns: str) -> bool:
+        return wh().has(mart, *columns)
+
+
+def reader() -> PageReader:
+    return PageReader()
+
+
+def bound_filters(mart: str, filters: Filters) -> dict[str, Any]:
+    """The channel/device/country filters ``mart`` has columns for (column -> values); the others are noted as
+    not applicable to it, as ``load`` and ``aggregate`` do."""
+    applied = filter_for(mart, filters)
+    if applied.ignored:
+        _note_ignored(mart, applied.ignored)
+    return applied.where
 
 
 def require(mart: str, *columns: str) -> list[str]:
@@ -203,7 +222,7 @@ def _note_ignored(mart: str, ignored: list[str]) -> None:
 
 
 # -- layout helpers ------------------------------------------------------------------------------------------------
-def section(title: str, render, *args: Any, **kwargs: Any) -> None:  # noqa: ANN001 - a callable drawing the section
+def section(title: str, render, *args: Any, **kwargs: Any) -> None:  # a callable drawing the section
     """Draw a titled section; a missing or empty mart becomes a notice instead of an error."""
     st.subheader(title)
     _RUN.ignored = {}
@@ -325,25 +344,10 @@ def current_filters() -> Filters:
 
 # -- formatting ----------------------------------------------------------------------------------------------------
 def fmt_number(value: float | None, kind: str = "int") -> str:
-    if value is None or pd.isna(value):
-        return "n/a"
-    if kind == "pct":
-        return f"{value:.1%}"
-    if kind == "money":
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"
-    if kind == "ratio":
-        return f"{value:.2f}"
-    return f"{value:,.0f}"
+    """A value in the KPI layer's one format per kind (analytics.kpis.fmt_value)."""
+    return fmt_value(value, kind)
 
 
 def fmt_delta(current: float | None, previous: float | None, kind: str = "int") -> str | None:
-    """Change vs the period before, as Streamlit's metric delta: relative for counts/money, points for rates."""
-    if current is None or previous is None or pd.isna(current) or pd.isna(previous):
-        return None
-    if kind in ("pct",):
-        return f"{(current - previous) * 100:+.1f} pp"
-    if kind == "ratio":
-        return f"{current - previous:+.2f}"
-    if previous == 0:
-        return None
-    return f"{(current - previous) / abs(previous):+.1%}"
+    """Change vs the period before, as Streamlit's metric delta (analytics.kpis.fmt_change; None when unknown)."""
+    return fmt_change(current, previous, kind)

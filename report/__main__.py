@@ -10,7 +10,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from dashboard.db import Settings, Warehouse
+from analytics.marts import Settings, Warehouse
 from report.weekly import ReportError, write_report
 from settings.exit_codes import run_main
 

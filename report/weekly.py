@@ -15,7 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from dashboard.db import Warehouse, WarehouseUnavailable, freshness_text
+from analytics import kpis
+from analytics.kpis import Kpi, fmt_value
+from analytics.marts import Warehouse, WarehouseUnavailable, freshness_text
 from report import svg
 
 # The marts the report reads (declared as the report's exposure in dbt_project/models/exposures.yml).
@@ -43,55 +45,13 @@ class ReportError(RuntimeError):
 
 
 @dataclass
-class Kpi:
-    name: str
-    current: float | None
-    previous: float | None
-    kind: str = "int"  # int | money | pct | ratio
-    note: str = ""
-
-    @property
-    def change(self) -> float | None:
-        """Relative change for counts and money; difference for rates and ratios."""
-        if self.current is None or self.previous is None:
-            return None
-        if self.kind in ("pct", "ratio"):
-            return self.current - self.previous
-        if self.previous == 0:
-            return None
-        return (self.current - self.previous) / abs(self.previous)
-
-    @property
-    def value_text(self) -> str:
-        return fmt(self.current, self.kind)
-
-    @property
-    def change_text(self) -> str:
-        change = self.change
-        if change is None:
-            return "n/a"
-        if self.kind == "pct":
-            return f"{change * 100:+.1f} pp"
-        if self.kind == "ratio":
-            return f"{change:+.2f}"
-        return f"{change:+.1%}"
-
-    @property
-    def direction(self) -> str:
-        change = self.change
-        if change is None or change == 0:
-            return "flat"
-        return "up" if change > 0 else "down"
-
-
-@dataclass
 class ReportData:
     week_start: date
     week_end: date
     generated_at: datetime
     source: str
     built_at: datetime | None
-    freshness: str = ""  # "data through <date>, refreshed <time>" (dashboard.db.freshness_text)
+    freshness: str = ""  # "data through <date>, refreshed <time>" (analytics.marts.freshness_text)
     kpis: list[Kpi] = field(default_factory=list)
     insights: list[str] = field(default_factory=list)
     movements: list[dict[str, Any]] = field(default_factory=list)
@@ -102,16 +62,7 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
 
 
-def fmt(value: float | None, kind: str = "int") -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if kind == "pct":
-        return f"{value:.1%}"
-    if kind == "money":
-        return f"{value:,.2f}"
-    if kind == "ratio":
-        return f"{value:.2f}"
-    return f"{value:,.0f}"
+fmt = fmt_value  # the KPI layer's one format per kind (the template's ``fmt``)
 
 
 def _num(value: Any) -> float | None:
@@ -133,11 +84,9 @@ class WeeklyReport:
 
     def __init__(self, warehouse: Warehouse) -> None:
         self.wh = warehouse
-        self.catalogue = warehouse.catalogue()
 
     def has(self, mart: str, *columns: str) -> bool:
-        cols = self.catalogue.get(mart, [])
-        return bool(cols) and all(c in cols for c in columns)
+        return self.wh.has(mart, *columns)
 
     def df(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> pd.DataFrame:
         return self.wh.df(sql, params)
@@ -146,13 +95,10 @@ class WeeklyReport:
     def last_complete_week(self) -> tuple[date, date]:
         if not self.has("dim_periods", "period_grain", "period_start", "period_end_date", "is_complete_period"):
             raise ReportError("marts.dim_periods is missing: build the warehouse first (make run)")
-        weeks = self.df(
-            "select period_start, period_end_date from marts.dim_periods"
-            " where period_grain = 'week' and is_complete_period order by period_start desc limit 1"
-        )
-        if weeks.empty:
+        weeks = kpis.complete_periods(self.wh, "week", count=1)
+        if not weeks:
             raise ReportError("the data holds no complete week yet: nothing to report")
-        return _day(weeks["period_start"].iloc[0]), _day(weeks["period_end_date"].iloc[0])
+        return weeks[0]
 
     # -- KPIs ------------------------------------------------------------------------------------------------
     def growth_week(self, week: date) -> pd.Series | None:
@@ -170,37 +116,14 @@ class WeeklyReport:
         return _num(df["v"].iloc[0])
 
     def conversion_cohort(self, week_end: date) -> tuple[date, date] | None:
-        """Latest complete week, ending on or before ``week_end``, whose funnel entrants all had their full window."""
-        if not self.has("funnel_conversion", "entry_date", "is_window_closed"):
-            return None
-        closed = self.df(
-            "select max(entry_date) as v from marts.funnel_conversion where is_window_closed"
-            " and entry_date not in (select entry_date from marts.funnel_conversion where not is_window_closed)"
-        )
-        if closed.empty or pd.isna(closed["v"].iloc[0]):
-            return None
-        last = min(_day(closed["v"].iloc[0]), week_end)
-        weeks = self.df(
-            "select period_start, period_end_date from marts.dim_periods where period_grain = 'week'"
-            " and period_end_date <= ? order by period_start desc limit 1",
-            [last],
-        )
-        if weeks.empty:
-            return None
-        return _day(weeks["period_start"].iloc[0]), _day(weeks["period_end_date"].iloc[0])
+        """Latest complete week, ending on or before ``week_end``, whose funnel entrants all had their full window
+        (the KPI layer's rule, as on the dashboard's Overview)."""
+        cohort = kpis.conversion_cohort(self.wh, "week", week_end)
+        return None if cohort is None else (cohort.start, cohort.end)
 
-    def conversion(self, start: date, end: date) -> tuple[float | None, float, float]:
-        """Overall funnel conversion of the entrants of [start, end]: (rate, converted, entered)."""
-        df = self.df(
-            "select sum(case when step_number = (select max(step_number) from marts.funnel_conversion)"
-            " then step_users else 0 end) as converted,"
-            " sum(case when step_number = 1 then entered_users else 0 end) as entered"
-            " from marts.funnel_conversion where entry_date between ? and ?",
-            [start, end],
-        )
-        converted = _num(df["converted"].iloc[0]) or 0.0
-        entered = _num(df["entered"].iloc[0]) or 0.0
-        return (converted / entered if entered else None), converted, entered
+    def conversion(self, start: date, end: date) -> float | None:
+        """Overall funnel conversion of the entrants of [start, end]."""
+        return kpis.conversion_rate(self.wh, start, end)
 
     def kpis(self, week: date, week_end: date) -> list[Kpi]:
         prev, prev_end = week - timedelta(days=7), week_end - timedelta(days=7)
@@ -222,18 +145,18 @@ class WeeklyReport:
                 self.daily_sum("revenue", week, week_end),
                 self.daily_sum("revenue", prev, prev_end),
                 "money",
-                "net revenue booked in the week",
+                note="net revenue booked in the week",
             )
         )
         cohort = self.conversion_cohort(week_end)
         if cohort is not None:
             c_start, c_end = cohort
-            cur, _, _ = self.conversion(c_start, c_end)
-            before, _, _ = self.conversion(c_start - timedelta(days=7), c_end - timedelta(days=7))
+            cur = self.conversion(c_start, c_end)
+            before = self.conversion(c_start - timedelta(days=7), c_end - timedelta(days=7))
             note = (
                 "" if c_start == week else f"entrants of the week of {c_start:%Y-%m-%d}, the latest with closed windows"
             )
-            out.append(Kpi("Funnel conversion", cur, before, "pct", note))
+            out.append(Kpi("Funnel conversion", cur, before, "pct", note=note))
         return out
 
     # -- channels --------------------------------------------------------------------------------------------
@@ -275,17 +198,8 @@ class WeeklyReport:
     def channel_conversion(self, end: date) -> pd.DataFrame:
         """Funnel conversion by channel over the CONVERSION_WEEKS weeks of entrants ending at ``end``."""
         start = end - timedelta(days=7 * CONVERSION_WEEKS - 1)
-        df = self.df(
-            "select acquisition_channel as channel,"
-            " sum(case when step_number = (select max(step_number) from marts.funnel_conversion)"
-            " then step_users else 0 end) as converted,"
-            " sum(case when step_number = 1 then entered_users else 0 end) as entered"
-            " from marts.funnel_conversion where entry_date between ? and ? group by acquisition_channel",
-            [start, end],
-        )
-        df["converted"] = df["converted"].astype(float)
-        df["entered"] = df["entered"].astype(float)
-        df["conversion"] = df["converted"] / df["entered"].where(df["entered"] > 0)
+        df = kpis.conversion(self.wh, start, end, by="acquisition_channel")
+        df = df.rename(columns={"acquisition_channel": "channel"})
         return df.sort_values(["conversion", "channel"], ascending=[False, True]).reset_index(drop=True)
 
     # -- anomalies and experiments ---------------------------------------------------------------------------
@@ -404,7 +318,7 @@ class WeeklyReport:
             table = table[table["entered"] >= MIN_CHANNEL_ENTRANTS].dropna(subset=["conversion"])
             if len(table) >= 2:
                 best, worst = table.iloc[0], table.iloc[-1]
-                total = self.conversion(cohort[1] - timedelta(days=7 * CONVERSION_WEEKS - 1), cohort[1])[0]
+                total = self.conversion(cohort[1] - timedelta(days=7 * CONVERSION_WEEKS - 1), cohort[1])
                 gap = (best["conversion"] - worst["conversion"]) * 100
                 times = f" ({best['conversion'] / worst['conversion']:.1f}× as high)" if worst["conversion"] else ""
                 avg = f"; all channels together: {total:.1%}" if total is not None else ""

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from dashboard.db import Settings, Warehouse
+from analytics.marts import Settings, Warehouse
 
 ROLE = os.environ.get("REPORTING_ROLE", "growth_reporting")
 

@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dashboard.db import Settings, Warehouse
+from analytics.marts import Settings, Warehouse
 from pipeline.dbt import REPO_ROOT
 from report import svg
 from report.weekly import CONVERSION_WEEKS, MIN_CHANNEL_ENTRANTS, ReportError, WeeklyReport, write_report

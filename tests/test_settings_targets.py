@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dashboard.db import Settings
+from analytics.marts import Settings
 from pipeline.dbt import dbt_env
 from settings import SettingsError
 from settings.paths import DBT_PROJECT_DIR

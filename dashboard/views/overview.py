@@ -1,13 +1,18 @@
-"""Overview: KPI cards for the last complete week or month, each with its change against the period before."""
+"""Overview: KPI cards for the last complete week or month, each with its change against the period before.
+
+What a KPI is, its formats, the complete periods and the closed-window conversion cohort come from the KPI layer
+(analytics.kpis) that the weekly report uses too; this page adds the sidebar filters and the layout.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
+from analytics import kpis
+from analytics.kpis import Kpi, Period
 from dashboard import charts, ui
 
 TITLE = "Overview"
@@ -26,46 +31,10 @@ MARTS = (
 )
 
 
-@dataclass(frozen=True)
-class Period:
-    start: date
-    end: date
-    previous_start: date
-    previous_end: date
-
-
-@dataclass
-class Kpi:
-    label: str
-    current: float | None
-    previous: float | None
-    kind: str = "int"
-    help: str = ""
-    note: str = ""
-
-
 def last_complete_period(grain: str, filters: ui.Filters) -> Period | None:
     """The last complete period of ``grain`` ending on or before the filter's end date, and the one before it."""
     ui.require("dim_periods", "period_grain", "period_start", "period_end_date", "is_complete_period")
-    params: list[object] = [grain]
-    end_clause = ""
-    if filters.end:
-        end_clause = " and period_end_date <= ?"
-        params.append(filters.end)
-    df = ui.run_query(
-        "select period_start, period_end_date from marts.dim_periods"
-        " where period_grain = ? and is_complete_period" + end_clause + " order by period_start desc limit 2",
-        params,
-    )
-    if len(df) < 2:
-        return None
-    cur, prev = df.iloc[0], df.iloc[1]
-    return Period(
-        pd.Timestamp(cur["period_start"]).date(),
-        pd.Timestamp(cur["period_end_date"]).date(),
-        pd.Timestamp(prev["period_start"]).date(),
-        pd.Timestamp(prev["period_end_date"]).date(),
-    )
+    return kpis.last_complete_period(ui.reader(), grain, filters.end)
 
 
 def _window_filters(filters: ui.Filters, start: date, end: date) -> ui.Filters:
@@ -78,7 +47,7 @@ def _scalar(df: pd.DataFrame, col: str = "v") -> float | None:
     return float(df[col].iloc[0])
 
 
-def _pair(fetch, period: Period) -> tuple[float | None, float | None]:  # noqa: ANN001 - (start, end) -> value
+def _pair(fetch, period: Period) -> tuple[float | None, float | None]:  # (start, end) -> value
     try:
         return fetch(period.start, period.end), fetch(period.previous_start, period.previous_end)
     except ui.MartUnavailable:
@@ -115,27 +84,11 @@ def new_users(filters: ui.Filters, period: Period) -> Kpi:
 
 
 def conversion_period(grain: str, filters: ui.Filters) -> Period | None:
-    """The last complete period whose entrants have all had their full conversion window, and the one before.
-
-    Entrants of the last few days may still convert, so their conversion would read low: the KPI uses the latest
-    cohort period whose funnel windows are all closed (funnel_conversion.is_window_closed).
-    """
+    """The last complete period whose entrants have all had their full conversion window, and the one before
+    (analytics.kpis.conversion_cohort: entrants of the last few days may still convert, so they would read low)."""
     ui.require("funnel_conversion", "entry_date", "is_window_closed")
-    closed = ui.run_query(
-        "select max(entry_date) as v from marts.funnel_conversion where is_window_closed"
-        " and entry_date not in (select entry_date from marts.funnel_conversion where not is_window_closed)"
-    )
-    last_closed = _scalar_date(closed)
-    if last_closed is None:
-        return None
-    end = min(filters.end, last_closed) if filters.end else last_closed
-    return last_complete_period(grain, ui.Filters(end=end))
-
-
-def _scalar_date(df: pd.DataFrame, col: str = "v") -> date | None:
-    if df.empty or pd.isna(df[col].iloc[0]):
-        return None
-    return pd.Timestamp(df[col].iloc[0]).date()
+    ui.require("dim_periods", "period_grain", "period_start", "period_end_date", "is_complete_period")
+    return kpis.conversion_cohort(ui.reader(), grain, filters.end)
 
 
 def conversion(filters: ui.Filters, grain: str) -> Kpi:
@@ -144,18 +97,7 @@ def conversion(filters: ui.Filters, grain: str) -> Kpi:
 
     def fetch(start: date, end: date) -> float | None:
         ui.require(mart, "step_number", "entered_users", "step_users", "entry_date")
-        final_step = _scalar(ui.run_query("select max(step_number) as v from marts.funnel_conversion"))
-        if final_step is None:
-            return None
-        df = ui.aggregate(
-            mart,
-            "select sum(step_users) as converted, sum(entered_users) as entered from {t}{where}",
-            _window_filters(filters, start, end),
-            date_column="entry_date",
-            where={"step_number": int(final_step)},
-        )
-        entered = _scalar(df, "entered")
-        return None if not entered else (_scalar(df, "converted") or 0.0) / entered
+        return kpis.conversion_rate(ui.reader(), start, end, ui.bound_filters(mart, filters))
 
     try:
         cohort = conversion_period(grain, filters)
@@ -259,28 +201,28 @@ def render() -> None:
         f"{period.previous_start:%Y-%m-%d} – {period.previous_end:%Y-%m-%d}."
         " The end of the date filter picks the period."
     )
-    kpis = [
+    cards = [
         active_users(filters, period),
         new_users(filters, period),
         conversion(filters, grain),
         revenue_kpi(filters, period, grain),
         quick_ratio(filters, period, grain),
     ]
-    for column, kpi in zip(st.columns(len(kpis)), kpis, strict=True):
+    for column, kpi in zip(st.columns(len(cards)), cards, strict=True):
         column.metric(
-            kpi.label,
-            ui.fmt_number(kpi.current, kpi.kind),
-            ui.fmt_delta(kpi.current, kpi.previous, kpi.kind),
+            kpi.name,
+            kpi.value_text,
+            kpis.fmt_change(kpi.current, kpi.previous, kpi.kind),
             help=kpi.help,
         )
-    for kpi in kpis:
+    for kpi in cards:
         if kpi.note:
             st.caption(kpi.note)
     table = pd.DataFrame(
         {
-            "kpi": [k.label for k in kpis],
-            "current_period": [k.current for k in kpis],
-            "previous_period": [k.previous for k in kpis],
+            "kpi": [k.name for k in cards],
+            "current_period": [k.current for k in cards],
+            "previous_period": [k.previous for k in cards],
         }
     )
     ui.section("Daily trend", _daily_trend, filters)

@@ -1,6 +1,6 @@
-"""Read-only access to the BI contract (schema ``marts``) for the dashboard and the weekly report.
+"""Read-only access to the BI contract (schema ``marts``): the one reader of the dashboard and the weekly report.
 
-Nothing here imports Streamlit, so the report and the tests use the same reader.
+Nothing here imports Streamlit, so the report, the dashboard and the tests use the same reader.
 
 * Backend: the target ``DBT_TARGET`` names (``settings.targets``; the deprecated ``DASHBOARD_WAREHOUSE`` still
   works): DuckDB by default (file ``DUCKDB_PATH``, default ``data/warehouse.duckdb``), PostgreSQL with
@@ -123,7 +123,7 @@ class Warehouse:
         self._busy_until = 0.0
 
     # -- connections -------------------------------------------------------------------------------------------
-    def _connect(self):  # noqa: ANN202 - duckdb or psycopg connection
+    def _connect(self):  # duckdb or psycopg connection
         if self.settings.adapter == "duckdb":
             import duckdb
 
