@@ -79,6 +79,7 @@ bench: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 clean:
 	rm -rf data artifacts reports dbt_project/target dbt_project/logs

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.dbt import load_vars, run_dbt  # noqa: E402
-from warehouse.connections import ensure_pg_database  # noqa: E402
+from pipeline.dbt import load_vars, run_dbt
+from warehouse.connections import ensure_pg_database
 
 # users -> events: the saas scenario gives roughly 50-90 events per user over a year.
 SCALES = {"default": 10_000, "10m": 150_000}

@@ -41,7 +41,7 @@ def run_fast(users: int, days: int, folder: Path, repeat: int = 3) -> dict[str, 
     return median
 
 
-def _fast_once(generate, users: int, days: int, folder: Path) -> dict[str, float]:  # noqa: ANN001
+def _fast_once(generate, users: int, days: int, folder: Path) -> dict[str, float]:
     wall, cpu, main = time.perf_counter(), time.process_time(), time.thread_time()
     out = generate(scenario="saas", seed=42, users=users, days=days, output=folder / "saas")
     wall, cpu, main = time.perf_counter() - wall, time.process_time() - cpu, time.thread_time() - main

@@ -28,6 +28,7 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
 set +e
 $PY -m pytest "$@"
 code=$?

@@ -96,7 +96,7 @@ def test_same_rows_as_the_old_importer(wh: ImportWarehouse, tmp_path, name, chun
         need_shared(SHARED_DATASETS)
     chunk_lines = None if chunks == "one chunk" else (2 if kind == "rows" else 7919)
 
-    def run(mapping, **kwargs):  # noqa: ANN001, ANN202 - ImportWarehouse.run with the chunk size
+    def run(mapping, **kwargs):  # ImportWarehouse.run with the chunk size
         return wh.run(mapping, chunk_lines=chunk_lines, **kwargs)
 
     result = run_case(name, tmp_path / "case", run, wh.query)

@@ -134,7 +134,7 @@ def drop_pg_database(database: str, connect_timeout: int = 5) -> None:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database)))
 
 
-def connect_postgres(database: str | None = None, *, create: bool = True, autocommit: bool = False):  # noqa: ANN201
+def connect_postgres(database: str | None = None, *, create: bool = True, autocommit: bool = False):
     """Open a psycopg 3 connection to the warehouse database, creating the database first if asked."""
     import psycopg
 

@@ -385,7 +385,7 @@ def _append_duckdb(con: duckdb.DuckDBPyConnection, name: str, cols: str, source:
         con.execute(f"drop table if exists __append_{name}")
 
 
-def _copy_chunks(reader: pa.RecordBatchReader, table: Table):  # noqa: ANN202 - generator of buffers
+def _copy_chunks(reader: pa.RecordBatchReader, table: Table):  # generator of buffers
     """Binary COPY payload for ``table``'s rows: header, one buffer per record batch, trailer."""
     types = [c.type for c in table.columns]
     yield pgcopy.HEADER

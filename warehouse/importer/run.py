@@ -154,7 +154,7 @@ class _Importer:
                     " no record of the input"
                 )
 
-    def _chunks(self, source: _Source, position) -> Iterator[Chunk]:  # noqa: ANN001 - callback
+    def _chunks(self, source: _Source, position) -> Iterator[Chunk]:  # callback
         return prefetch(
             iter_chunks(
                 source.files,
