@@ -19,23 +19,27 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-WORK_DIR = REPO_ROOT / "data" / "marts_unchanged"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository, for settings/
+
+from settings.paths import DATA_DIR, REPO_ROOT
+from settings.targets import DEFAULT_TARGET, TARGET_NAMES, get_target
+
+WORK_DIR = DATA_DIR / "marts_unchanged"
 
 
 def build(tree: Path, args: argparse.Namespace, name: str) -> str:
     """Build the business with the models of ``tree``; return the warehouse spec for the comparison."""
     env = dict(os.environ, DBT_SEND_ANONYMOUS_USAGE_STATS="False")
-    if args.target == "duckdb":
+    target = get_target(args.target)
+    if target.adapter == "duckdb":  # a file of our own
         WORK_DIR.mkdir(parents=True, exist_ok=True)
         path = WORK_DIR / f"{name}.duckdb"
         path.unlink(missing_ok=True)
-        env["DUCKDB_PATH"] = str(path)
-        spec = f"duckdb:{path}"
-    else:
-        database = f"{os.environ.get('PGDATABASE') or 'growth_analytics'}_{name}"
-        env["PGDATABASE"] = database
-        spec = f"postgres:{database}"
+        location = str(path)
+    else:  # a database (schema) named after the configured one
+        location = f"{target.setting(target.location)}_{name}"
+    env[target.location] = location
+    spec = f"{target.adapter}:{location}"
     command = [sys.executable, "-m", "pipeline", "run", "--target", args.target, "--scenario", args.scenario]
     command += ["--seed", str(args.seed), "--users", str(args.users), "--days", str(args.days)]
     command += ["--skip-docs", "--quiet"]
@@ -57,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--ref", help="git ref whose models give the expected marts (e.g. main)")
     source.add_argument("--baseline", help="an existing build of the expected marts (duckdb:<file>, postgres:<db>)")
-    parser.add_argument("--target", choices=("duckdb", "postgres"), default="duckdb")
+    parser.add_argument("--target", choices=TARGET_NAMES, default=DEFAULT_TARGET)
     parser.add_argument("--scenario", default="saas")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--users", type=int, default=10_000)
