@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from settings.dbt_vars import DbtVarsError, check_dbt_vars
-from settings.paths import DBT_PROJECT_DIR, REPO_ROOT
+from settings.paths import DBT_PROJECT_DIR, REPO_ROOT, repo_path
 from settings.targets import DEFAULT_TARGET, TARGET_ENV, TARGET_NAMES, get_target
 
 __all__ = ["DBT_PROJECT_DIR", "REPO_ROOT", "TARGET_NAMES", "DbtError", "dbt_env", "load_vars", "run_dbt"]
@@ -71,6 +71,8 @@ def dbt_env(
     for variable in spec.env:
         if not env.get(variable) and spec.env[variable]:
             env[variable] = spec.setting(variable, env)
+    if spec.adapter == "duckdb":  # dbt runs in dbt_project/: give it the file the loader wrote (repo-relative)
+        env["DUCKDB_PATH"] = str(repo_path(env["DUCKDB_PATH"]))
     if pg_database is not None:
         env["PGDATABASE"] = pg_database
     if target == "spark":

@@ -54,7 +54,7 @@ def run_main(body: Callable[[], int], prog: str = "error", interrupted: str = "i
     """
     try:
         return body()
-    except BaseException as exc:  # noqa: BLE001 - classified below; a bug re-raises
+    except BaseException as exc:  # classified below; a bug re-raises
         code = exit_code(exc)
         if code is None or isinstance(exc, SystemExit):
             raise

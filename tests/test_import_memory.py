@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from warehouse.connections import REPO_ROOT
+from settings.paths import REPO_ROOT
 
 CHUNK_LINES = 10_000
 SMALL, BIG = 50_000, 400_000

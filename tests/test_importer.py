@@ -23,10 +23,11 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from settings.paths import REPO_ROOT
 from tests.conftest import SHARED_DATASETS, pg_test_database, require_postgres
 from tests.test_loader import Warehouse
 from warehouse.__main__ import main as cli
-from warehouse.connections import REPO_ROOT, ensure_pg_database
+from warehouse.connections import ensure_pg_database
 from warehouse.errors import InputError, WarehouseError
 from warehouse.importer import MappingError, import_events, read_mapping
 

@@ -12,8 +12,9 @@ import yaml
 from analytics.marts import Settings
 from pipeline.dbt import dbt_env
 from settings import SettingsError
-from settings.paths import DBT_PROJECT_DIR
+from settings.paths import DBT_PROJECT_DIR, REPO_ROOT
 from settings.targets import DEFAULT_TARGET, TARGET_NAMES, TARGETS, get_target, target_from_env
+from warehouse.connections import duckdb_path
 
 PROFILES = DBT_PROJECT_DIR / "profiles.yml"
 ENV_VAR = re.compile(r"env_var\('(\w+)',\s*'([^']*)'\)")
@@ -81,6 +82,8 @@ def test_dbt_env_passes_the_target_and_fills_the_registry_defaults(monkeypatch):
     assert dbt_env("postgres")["PGDATABASE"] == TARGETS["postgres"].env["PGDATABASE"]
     with pytest.raises(SettingsError):
         dbt_env("oracle")
+    monkeypatch.setenv("DUCKDB_PATH", "data/elsewhere.duckdb")  # relative: to the repository, as the loader reads it
+    assert dbt_env("duckdb")["DUCKDB_PATH"] == str(duckdb_path()) == str(REPO_ROOT / "data" / "elsewhere.duckdb")
 
 
 def test_every_command_line_offers_exactly_the_registered_targets():

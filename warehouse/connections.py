@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 
 from settings.errors import SettingsError
-from settings.paths import REPO_ROOT
+from settings.paths import repo_path
 from settings.targets import TARGETS, get_target
 from warehouse.errors import InputError
 
@@ -29,8 +29,7 @@ DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 
 def duckdb_path(path: str | os.PathLike[str] | None = None) -> Path:
     """The DuckDB file to use: ``path``, else ``$DUCKDB_PATH``, else the default; relative to the repo root."""
-    chosen = Path(path if path is not None else _DUCKDB.setting("DUCKDB_PATH"))
-    return chosen if chosen.is_absolute() else REPO_ROOT / chosen
+    return repo_path(path if path is not None else _DUCKDB.setting("DUCKDB_PATH"))
 
 
 def check_duckdb_file(path: str | os.PathLike[str] | None = None, *, create_folder: bool = True) -> Path:
