@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pipeline.dbt import load_vars, run_dbt
+from settings.targets import TARGET_NAMES
 from warehouse.connections import ensure_pg_database
 
 # users -> events: the saas scenario gives roughly 50-90 events per user over a year.
@@ -30,7 +31,7 @@ SCALES = {"default": 10_000, "10m": 150_000}
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", nargs="+", choices=sorted(SCALES), default=["default", "10m"])
-    parser.add_argument("--targets", nargs="+", choices=["duckdb", "postgres"], default=["duckdb", "postgres"])
+    parser.add_argument("--targets", nargs="+", choices=TARGET_NAMES, default=list(TARGET_NAMES))
     parser.add_argument("--slowest", type=int, default=8, help="list this many slowest models and tests per build")
     parser.add_argument("--users-10m", type=int, default=SCALES["10m"], help="users for the ~10M-event scale")
     args = parser.parse_args()

@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from bench_dbt import print_slowest  # noqa: E402 - benchmarks/ is the script's folder, first on sys.path
 from heymax_data import write_heymax_csv  # noqa: E402
 
+from settings.targets import DEFAULT_TARGET, TARGET_NAMES  # noqa: E402
 from warehouse.connections import drop_pg_database, ensure_pg_database  # noqa: E402
 
 CACHE = REPO_ROOT / "data" / "bench_import"
@@ -133,7 +134,7 @@ def main() -> int:
     parser.add_argument("--heymax", help="generated HeyMax-format sizes, comma-separated: 1m, 10m, 100m")
     parser.add_argument("--chunk-lines", type=int, default=None, help="the importer's chunk size (default its own)")
     parser.add_argument("--mapping", default=str(REPO_ROOT / "examples" / "send_a_tree" / "mapping.yml"))
-    parser.add_argument("--target", choices=("duckdb", "postgres"), default="duckdb")
+    parser.add_argument("--target", choices=TARGET_NAMES, default=DEFAULT_TARGET)
     parser.add_argument("--pg-database", default="growth_analytics_bench")
     parser.add_argument("--build", action="store_true", help="then time a full dbt build on the imported data")
     parser.add_argument("--slowest", type=int, default=8, help="with --build, list this many slowest dbt nodes")
