@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.dbt import load_vars, run_dbt  # noqa: E402
+from pipeline.dbt import load_vars, run_dbt
 
 # users -> raw events: the saas scenario gives about 75 raw events per user over a year.
 SCALES = {"1m": 13_500, "10m": 135_000}

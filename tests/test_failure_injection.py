@@ -159,13 +159,13 @@ class _FullDiskAtCommit:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
 
-    def execute(self, sql: str, *args):  # noqa: ANN202 - what duckdb returns
+    def execute(self, sql: str, *args):  # what duckdb returns
         if sql.strip().lower() == "commit":
             self._con.execute("rollback")
             raise duckdb.IOException('Could not write file "w.duckdb.wal": No space left on device')
         return self._con.execute(sql, *args)
 
-    def __getattr__(self, name: str):  # noqa: ANN204 - everything else as the real connection
+    def __getattr__(self, name: str):  # everything else as the real connection
         return getattr(self._con, name)
 
 

@@ -176,7 +176,7 @@ def _load(args: argparse.Namespace) -> int:
     return 0
 
 
-def _append(args: argparse.Namespace, progress) -> int:  # noqa: ANN001 - a progress callable
+def _append(args: argparse.Namespace, progress) -> int:  # a progress callable
     from warehouse.batches import append_batch
     from warehouse.lock import warehouse_lock
 

@@ -133,7 +133,7 @@ def append_batch(
     sources = parquet_sources(folder, target, manifest.batch_id)
     sources[BOOKKEEPING] = bookkeeping_source(manifest, folder, sum(expected.values()))
 
-    def guard(query) -> None:  # noqa: ANN001 - the query callable write_raw hands over
+    def guard(query) -> None:  # the query callable write_raw hands over
         rows = query(f"select batch_id, dataset, sequence, last_day from {{raw}}.{BOOKKEEPING} order by sequence")
         _check_next(manifest, [tuple(r) for r in rows])
 
