@@ -27,7 +27,8 @@ from typing import Any
 
 import pandas as pd
 
-from settings.targets import DEFAULT_TARGET, get_target, target_from_env
+from settings.errors import SettingsError
+from settings.targets import DEFAULT_TARGET, TARGETS, get_target, target_from_env
 from warehouse.connections import duckdb_path as resolve_duckdb_path
 from warehouse.connections import pg_settings
 
@@ -58,8 +59,15 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
+        target = target_from_env(env)
+        if not target.has_dashboard:
+            readable = ", ".join(name for name, t in TARGETS.items() if t.has_dashboard)
+            raise SettingsError(
+                f"DBT_TARGET={target.name}: the dashboard and the report read {readable};"
+                f" reach {target.label}'s marts with its own tools (see README)"
+            )
         return cls(
-            backend=target_from_env(env).name,
+            backend=target.name,
             duckdb_path=resolve_duckdb_path(env.get("DUCKDB_PATH") or None),
             pg_database=env.get("PGDATABASE") or None,
             reporting_role=env.get("REPORTING_ROLE") or DEFAULT_REPORTING_ROLE,

@@ -53,6 +53,8 @@ def test_dbt_target_names_the_target_and_the_old_name_still_works():
     assert target_from_env({"DBT_TARGET": "postgres", "DASHBOARD_WAREHOUSE": "postgres"}).name == "postgres"
     assert Settings.from_env({"DBT_TARGET": "postgres"}).backend == "postgres"
     assert Settings.from_env({"DASHBOARD_WAREHOUSE": "postgres"}).adapter == "postgres"
+    with pytest.raises(SettingsError, match="the dashboard and the report read duckdb, postgres;"):
+        Settings.from_env({"DBT_TARGET": "spark"})  # a registered target whose marts the reader cannot open
 
 
 @pytest.mark.parametrize(
