@@ -11,6 +11,8 @@ TARGET ?= $(or $(DBT_TARGET),$(DASHBOARD_WAREHOUSE),duckdb)
 SEED ?= 42
 USERS ?= 10000
 DAYS ?= 365
+HORIZON ?=
+REFRESH_DAYS ?= 1
 PYTEST_ARGS ?=
 QUIET ?=
 RUN_FLAGS := $(if $(strip $(QUIET)),--quiet,)
@@ -18,12 +20,14 @@ RUN_FLAGS := $(if $(strip $(QUIET)),--quiet,)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DUCKDB_PATH ?= $(CURDIR)/data/warehouse.duckdb
 
-.PHONY: help setup spark-setup spark-server run test docs dashboard report bench lint clean
+.PHONY: help setup spark-setup spark-server run refresh test docs dashboard report bench lint clean
 
 help:
 	@echo "make run        set up, generate SCENARIO (saas), load DuckDB, dbt build, dbt docs"
 	@echo "                (make run SCENARIO=ecommerce | DATA=examples/heymax/mapping.yml | TARGET=postgres | QUIET=1)"
 	@echo "                (TARGET=spark: Apache Spark in-process; installs requirements-spark.txt)"
+	@echo "make refresh    one daily cycle on that warehouse: next day (or DATA= new files), append, incremental"
+	@echo "                dbt build, docs (make run HORIZON=400 first, so the simulated business can go on)"
 	@echo "make test       set up and run the whole test suite (DuckDB, PostgreSQL and Spark)"
 	@echo "make spark-server  serve the Spark warehouse over Thrift/JDBC on 127.0.0.1:10000 (BI tools, dbt thrift)"
 	@echo "make docs       rebuild the static dbt docs site (data/docs/index.html)"
@@ -54,9 +58,17 @@ spark-setup: $(VENV)/.spark-installed
 
 run: setup
 ifeq ($(strip $(DATA)),)
-	$(PY) -m pipeline run --scenario $(SCENARIO) --target $(TARGET) --seed $(SEED) --users $(USERS) --days $(DAYS) $(RUN_FLAGS)
+	$(PY) -m pipeline run --scenario $(SCENARIO) --target $(TARGET) --seed $(SEED) --users $(USERS) --days $(DAYS) \
+		$(if $(strip $(HORIZON)),--horizon $(HORIZON),) $(RUN_FLAGS)
 else
 	$(PY) -m pipeline run --data $(DATA) --target $(TARGET) $(RUN_FLAGS)
+endif
+
+refresh: setup
+ifeq ($(strip $(DATA)),)
+	$(PY) -m pipeline refresh --scenario $(SCENARIO) --target $(TARGET) --days $(REFRESH_DAYS) $(RUN_FLAGS)
+else
+	$(PY) -m pipeline refresh --data $(DATA) --target $(TARGET) $(RUN_FLAGS)
 endif
 
 test: setup spark-setup

@@ -1,6 +1,7 @@
 """`python -m pipeline run`: generate (or import) -> load -> dbt build -> dbt docs, on DuckDB or PostgreSQL.
+`python -m pipeline refresh`: the daily cycle on that warehouse (pipeline/refresh.py).
 
-This is what `make run` calls. Each stage prints what it did; a failing stage stops the run with its
+This is what `make run` and `make refresh` call. Each stage prints what it did; a failing stage stops the run with its
 error as one line and the exit code of settings.exit_codes (2: the user's input or settings, 1: a failure of the
 system, 130: interrupted). A run holds its warehouse's lock (warehouse.lock) from start to end, and the folder of
 the generated data while it writes and loads it.
@@ -60,8 +61,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--users", type=_positive_int, default=10_000)
     run.add_argument("--days", type=_positive_int, default=365)
     run.add_argument("--start-date", type=_iso_date, default=date(2025, 1, 1))
+    run.add_argument(
+        "--horizon",
+        type=_positive_int,
+        help="simulate this many days and write the first --days, so that `refresh` can continue the business",
+    )
     run.add_argument("--skip-docs", action="store_true", help="do not generate the dbt docs site")
     run.add_argument("--quiet", action="store_true")
+    refresh = sub.add_parser("refresh", help="append the next day(s) or new import files, incremental dbt build, docs")
+    fresh_source = refresh.add_mutually_exclusive_group()
+    fresh_source.add_argument("--scenario", default="saas", help="the generated scenario to continue (default: saas)")
+    fresh_source.add_argument("--data", type=Path, help="the mapping file of an import: imports its new files")
+    refresh.add_argument(
+        "--target", choices=("duckdb", "postgres"), default="duckdb", help="warehouse (default: duckdb)"
+    )
+    refresh.add_argument("--days", type=_positive_int, default=1, help="days to continue the simulation (default: 1)")
+    refresh.add_argument("--skip-docs", action="store_true", help="do not regenerate the dbt docs site")
+    refresh.add_argument("--quiet", action="store_true")
     docs = sub.add_parser("docs", help="generate the static dbt docs site into data/docs/index.html")
     docs.add_argument("--target", choices=TARGET_NAMES, default=DEFAULT_TARGET)
     docs.add_argument("--vars-file", type=Path, help="dbt vars (YAML) of the dataset in the warehouse")
@@ -131,6 +147,7 @@ def _run(args: argparse.Namespace, out: Path | None) -> int:
                 start_date=args.start_date,
                 output=out,
                 quiet=args.quiet,
+                horizon=args.horizon,
             )
             _done(t, str(out))
             t = _stage(f"Loading into {args.target}")
@@ -176,11 +193,22 @@ def docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def refresh(args: argparse.Namespace) -> int:
+    from pipeline.refresh import refresh as refresh_cycle
+
+    generated = None if args.data else generated_folder(args.scenario)
+    if args.target == "duckdb":
+        check_duckdb_file(None)
+    with warehouse_lock(args.target, command="pipeline refresh"):
+        return refresh_cycle(args, generated, build_docs)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    commands = {"run": run, "refresh": refresh, "docs": docs}
     # One line and the convention's exit code for every known error (settings.exit_codes); Ctrl-C exits 130.
     return run_main(
-        lambda: run(args) if args.command == "run" else docs(args),
+        lambda: commands[args.command](args),
         interrupted="interrupted; the warehouse keeps what it held before the step that was stopped",
     )
 
