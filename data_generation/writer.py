@@ -23,10 +23,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from data_generation.churn_truth import CHURN_TRUTH_FILE, churn_truth_table
 from data_generation.columns import storage_schema
 from data_generation.continuation import Cut
 from data_generation.errors import GenerationError, GenerationSystemError
 from data_generation.simulator import Progress, Simulation, _quiet
+from data_generation.users import user_ids
 from settings.exit_codes import SYSTEM_ERRNOS
 from warehouse.contract import TABLES
 from warehouse.manifest import MANIFEST_FILE
@@ -114,7 +116,7 @@ def write_simulation(
     cut: Cut | None = None,
     truth_extra: dict[str, Any] | None = None,
 ) -> dict[str, int]:
-    """Write every raw table, truth.json and dbt_vars.yml; return rows written per table.
+    """Write every raw table, truth.json, truth_churn.parquet and dbt_vars.yml; return rows written per table.
 
     With ``cut`` (data_generation/continuation.py) only the rows of that delivery are written, plus its
     ``batch.json``; a batch (sequence > 0) gets no truth.json or dbt_vars.yml (its base has them)."""
@@ -125,6 +127,8 @@ def write_simulation(
         if cut is None or cut.sequence == 0:
             truth = {**sim.truth(counts), **(truth_extra or {})}
             (tmp / "truth.json").write_text(json.dumps(truth, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
+            churn_truth = churn_truth_table(sim.world, user_ids(sim.world.n))
+            pq.write_table(churn_truth, tmp / CHURN_TRUTH_FILE, **PARQUET_SETTINGS)
             header = (
                 f"# dbt vars for scenario {sim.world.sc.name} (pass with --vars or let the pipeline read this file)\n"
             )

@@ -1,4 +1,4 @@
-"""`python -m pipeline run`: generate (or import) -> load -> dbt build -> dbt docs, on DuckDB or PostgreSQL.
+"""`python -m pipeline run`: generate (or import) -> load -> dbt build -> churn model -> dbt docs; DuckDB or PostgreSQL.
 `python -m pipeline refresh`: the daily cycle on that warehouse (pipeline/refresh.py).
 
 This is what `make run` and `make refresh` call. Each stage prints what it did; a failing stage stops the run with its
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.dbt import dbt_env, load_vars, run_dbt
+from settings.dbt_vars import declared_vars
 from settings.exit_codes import run_main
 from settings.paths import DATA_DIR, DOCS_SITE, GENERATED_DIR
 from settings.targets import DEFAULT_TARGET, TARGET_NAMES, get_target
@@ -116,6 +117,14 @@ def run(args: argparse.Namespace) -> int:
         return _run(args, out)
 
 
+def train_churn(target: str, data_dir: Path | None, vars: dict[str, Any], seed: int) -> None:
+    """Train the churn model on the marts and write schema ml; with too little history it says so, writes none."""
+    from churn.step import train_step
+
+    window = int(vars.get("churn_window_days", declared_vars()["churn_window_days"]))
+    train_step(target, data_dir=data_dir, window_days=window, seed=seed, log=lambda line: print(f"    {line}"))
+
+
 def _run(args: argparse.Namespace, out: Path | None) -> int:
     DATA_DIR.mkdir(exist_ok=True)
     env = dbt_env(args.target)
@@ -158,6 +167,10 @@ def _run(args: argparse.Namespace, out: Path | None) -> int:
     # Spark rebuilds its incremental models whole (docs/decisions.md, Apache Spark): the run replaced raw anyway.
     build = ["build", "--full-refresh"] if args.target == "spark" else ["build"]
     run_dbt(build, target=args.target, vars=vars, capture=args.quiet)  # quiet: dbt's log only on failure
+    _done(t)
+    t = _stage("Churn model (python -m churn train)")
+    train_churn(args.target, None if args.data else out, vars, args.seed)
+    run_dbt(["build", "--select", "source:ml+"], target=args.target, vars=vars, capture=True)
     _done(t)
     docs_path = None
     if not args.skip_docs:

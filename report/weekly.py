@@ -30,6 +30,7 @@ MARTS = (
     "mrr_movements",
     "metric_anomalies",
     "experiment_results",
+    "churn_risk",
 )
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 # Channels with fewer funnel entrants than this in the comparison window are left out of "best channel" claims.
@@ -337,7 +338,27 @@ class WeeklyReport:
         significant = [e for e in data.experiments if any("a significant" in line for line in e["lines"])]
         if significant:
             out.append(f"{len(significant)} of {len(data.experiments)} experiments show a significant effect.")
+        churn = self.churn_risk_line()
+        if churn:
+            out.append(churn)
         return out
+
+    def churn_risk_line(self) -> str | None:
+        """ "N active users at high churn risk, M more than last week" from churn_risk's latest two as-of dates."""
+        if not self.has("churn_risk", "as_of_date", "risk_band"):
+            return None
+        counts = self.df(
+            "select as_of_date, sum(case when risk_band = 'high' then 1 else 0 end) as high_risk"
+            " from marts.churn_risk group by as_of_date order by as_of_date desc limit 2"
+        )
+        if counts.empty:
+            return None
+        now = int(counts["high_risk"].iloc[0])
+        line = f"{now:,} active users at high churn risk (scored {_day(counts['as_of_date'].iloc[0]):%Y-%m-%d})"
+        if len(counts) == 2:
+            diff = now - int(counts["high_risk"].iloc[1])
+            line += f", {abs(diff):,} {'more' if diff >= 0 else 'fewer'} than last week"
+        return line + "."
 
     def charts(self, week: date, week_end: date) -> list[str]:
         out: list[str] = []

@@ -1,5 +1,15 @@
 """Dashboard pages, in navigation order. Each module has TITLE, URL, ICON and render()."""
 
-from dashboard.views import acquisition, engagement, experiments, funnel, growth, overview, retention, revenue
+from dashboard.views import (
+    acquisition,
+    churn,
+    engagement,
+    experiments,
+    funnel,
+    growth,
+    overview,
+    retention,
+    revenue,
+)
 
-PAGES = [overview, growth, retention, funnel, engagement, revenue, acquisition, experiments]
+PAGES = [overview, growth, retention, funnel, engagement, revenue, acquisition, experiments, churn]

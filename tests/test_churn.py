@@ -1,0 +1,179 @@
+"""Churn risk (issue 15): features without leakage, a model checked against the churn the simulator planted.
+
+The model is trained once per warehouse on the small session dataset (``churn_trained``, seconds), then the churn
+marts are rebuilt from the ml tables it wrote. Figures at scale: benchmarks/bench_churn.py, docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from churn.features import FEATURES
+from churn.step import train_step
+from churn.train import TrainResult, train_and_score
+from data_generation.churn_truth import planted_propensity
+from pipeline.dbt import REPO_ROOT
+
+WINDOW = 28
+AUC_GAP_TO_CEILING = 0.05  # the issue's bound: within 0.05 of the planted-propensity ceiling
+CALIBRATION_BOUND = 0.06  # mean |predicted - observed| over probability deciles, per backtest date
+
+
+@pytest.fixture(scope="session")
+def churn_trained(built, tmp_path_factory) -> tuple:
+    """The small dataset's warehouse after python -m churn train and a rebuild of the marts that read schema ml."""
+    tmp = tmp_path_factory.mktemp(f"churn_{built.target}")
+    result = train_step(
+        built.target,
+        data_dir=built.data_dir,
+        window_days=WINDOW,
+        seed=7,
+        duckdb_path=built.duckdb_path,
+        pg_database=built.pg_database,
+        models_dir=tmp,
+        log=lambda _: None,
+    )
+    built.dbt(["build", "--select", "source:ml+"], tmp)
+    return built, result
+
+
+def _features(built) -> pd.DataFrame:
+    frame = built.query("select * from marts.churn_features")
+    frame["as_of_date"] = pd.to_datetime(frame["as_of_date"]).dt.date
+    return frame.sort_values(["as_of_date", "user_id"], ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Features
+
+
+def test_features_only_use_data_before_the_as_of_date(built_duckdb, tmp_path):
+    """Move every event, session and payment from the as-of date on 40 days later: no feature at that date or
+    before changes (the label may: it looks ahead on purpose)."""
+    import duckdb
+
+    before = _features(built_duckdb)
+    dates = sorted(before["as_of_date"].unique())
+    cut = dates[len(dates) // 2]
+    path = tmp_path / "moved.duckdb"
+    shutil.copy(built_duckdb.duckdb_path, path)
+    with duckdb.connect(str(path)) as conn:
+        t = f"timestamp '{cut.isoformat()} 00:00:00'"
+        for table, columns in {
+            "events": ["occurred_at", "loaded_at"],
+            "sessions": ["started_at", "ended_at", "loaded_at"],
+            "payments": ["created_at", "loaded_at"],
+        }.items():
+            moved = ", ".join(f"{c} = {c} + interval 40 day" for c in columns)
+            n = conn.execute(f"update raw.{table} set {moved} where {columns[0]} >= {t}").fetchone()[0]
+            assert n > 0 or table == "payments", f"nothing moved in raw.{table}"
+    moved_wh = type(built_duckdb)("duckdb", path, None, built_duckdb.vars, built_duckdb.data_dir)
+    moved_wh.dbt(["run", "--select", "+churn_features"], tmp_path)
+    after = _features(moved_wh)
+    keep = [c for c in before.columns if c != "is_churned"]
+    left = before.loc[before["as_of_date"] <= cut, keep].reset_index(drop=True)
+    right = after.loc[after["as_of_date"] <= cut, keep].reset_index(drop=True)
+    assert len(left) > 500
+    pd.testing.assert_frame_equal(left, right, check_dtype=False)
+    # and the move did reach the label: users active just after the cut now look churned at the cut
+    labels = before[before["as_of_date"] == cut].merge(after, on=["as_of_date", "user_id"])
+    assert (labels["is_churned_x"].astype(bool) != labels["is_churned_y"].astype(bool)).sum() > 0
+
+
+def test_label_is_null_only_while_the_window_is_open(built):
+    frame = _features(built)
+    last_day = pd.to_datetime(built.query("select max(date_day) as d from marts.dim_date")["d"].iloc[0]).date()
+    open_window = frame["as_of_date"].map(lambda d: d + timedelta(days=WINDOW - 1) > last_day)
+    assert (frame["is_churned"].isna() == open_window).all()
+    assert open_window.any() and (~open_window).any()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Model against the planted truth
+
+
+def test_backtest_auc_near_the_planted_ceiling_and_above_recency(churn_trained):
+    built, result = churn_trained
+    assert result.model_name in ("logistic_regression", "gradient_boosting")
+    ev = built.query("select * from marts.churn_model_evaluation order by as_of_date")
+    assert len(ev) >= 2
+    model, ceiling, recency = (ev[c].astype(float).mean() for c in ("roc_auc", "ceiling_roc_auc", "recency_roc_auc"))
+    assert model >= ceiling - AUC_GAP_TO_CEILING, (model, ceiling)
+    assert model > recency, (model, recency)
+    assert (ev["calibration_error"].astype(float) < CALIBRATION_BOUND).all(), ev["calibration_error"].tolist()
+
+
+def test_evaluation_mart_matches_scikit_learn(churn_trained):
+    """The mart's SQL metrics equal scikit-learn's on the backtest rows it reads."""
+    built, _ = churn_trained
+    rows = built.query("select * from ml.churn_backtest")
+    ev = built.query("select * from marts.churn_model_evaluation").set_index("as_of_date")
+    for as_of, g in rows.groupby("as_of_date"):
+        y = g["is_churned"].astype(bool).to_numpy()
+        p = g["churn_probability"].astype(float).to_numpy()
+        row = ev.loc[as_of]
+        assert float(row["roc_auc"]) == pytest.approx(roc_auc_score(y, p), abs=1e-8)
+        assert float(row["pr_auc"]) == pytest.approx(average_precision_score(y, p), abs=1e-8)
+        assert float(row["recency_roc_auc"]) == pytest.approx(roc_auc_score(y, g["recency_score"]), abs=1e-8)
+        assert float(row["ceiling_roc_auc"]) == pytest.approx(roc_auc_score(y, g["planted_propensity"]), abs=1e-8)
+        assert float(row["base_rate"]) == pytest.approx(y.mean(), abs=1e-8)
+        top = g.assign(p=p).sort_values(["p", "user_id"], ascending=[False, True]).head(int(np.ceil(len(g) * 0.1)))
+        assert float(row["top_decile_precision"]) == pytest.approx(top["is_churned"].astype(bool).mean(), abs=1e-8)
+
+
+def test_risk_scores_have_reasons_in_words(churn_trained):
+    built, _ = churn_trained
+    risk = built.query("select * from marts.churn_risk")
+    assert risk["as_of_date"].nunique() == 2
+    high = risk[risk["risk_band"] == "high"]
+    assert len(high) > 0 and high["reason_1"].notna().all()
+    assert high["reason_1"].str.contains("days|active|segment|stage|signed up|came through", regex=True).all()
+
+
+def test_planted_propensity_matches_closed_forms():
+    # never-ending lifetime: churn = no session in the window, exp(-r N), whatever the silence so far
+    r = np.array([0.05, 0.3])
+    p = planted_propensity(
+        np.array([100.0, 100.0]), np.array([3, 10]), np.ones(2), np.full(2, 1e12), r, np.full(2, np.inf), WINDOW
+    )
+    assert p == pytest.approx(np.exp(-r * WINDOW), rel=1e-6)
+    # a programme that has ended before the as-of date: certain churn
+    p = planted_propensity(
+        np.array([50.0]), np.array([5]), np.ones(1), np.array([1e12]), np.array([1.0]), np.array([-1.0]), 28
+    )
+    assert p == pytest.approx([1.0])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Too little data, CLI
+
+
+def test_too_little_history_writes_no_model(built_duckdb):
+    frame = _features(built_duckdb)
+    first_weeks = frame[frame["as_of_date"] <= sorted(frame["as_of_date"].unique())[4]]
+    result = train_and_score(first_weeks, WINDOW, seed=1, log=lambda _: None)
+    assert isinstance(result, TrainResult) and result.model is None and result.model_name is None
+    assert "too little history" in result.message
+    assert all(t.empty for t in result.tables.values())
+
+
+def test_cli_score_without_a_model_is_one_line(tmp_path):
+    env = {"DUCKDB_PATH": str(tmp_path / "none.duckdb"), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "churn", "score"], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ")
+
+
+def test_every_feature_is_a_mart_column(built):
+    columns = set(built.query("select * from marts.churn_features limit 1").columns)
+    assert set(FEATURES) <= columns
