@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from churn.errors import ChurnError
 from churn.step import score_step, train_step
+from settings.exit_codes import run_main
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,17 +27,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command(args: argparse.Namespace) -> int:
+    if args.command == "train":
+        train_step(args.target, args.data_dir, args.window_days, args.seed)
+    else:
+        score_step(args.target)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        if args.command == "train":
-            train_step(args.target, args.data_dir, args.window_days, args.seed)
-        else:
-            score_step(args.target)
-    except ChurnError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    # one line and the project's exit code for every known error (settings.exit_codes: ChurnError is 2)
+    return run_main(lambda: _command(args))
 
 
 if __name__ == "__main__":
