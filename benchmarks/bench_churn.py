@@ -31,12 +31,11 @@ def bench(users: int, days: int, work: Path) -> str:
     load(data, target="duckdb", duckdb_path=db)
     vars = load_vars(data / "dbt_vars.yml")
     run_dbt(["run", "--select", "+churn_features"], target="duckdb", vars=vars, duckdb_path=db, capture=True)
-    run_dbt(["run-operation", "create_churn_ml_tables"], target="duckdb", vars=vars, duckdb_path=db, capture=True)
     child = (
         "import resource, sys, duckdb\n"
         "from churn.__main__ import main\n"
         f"conn = duckdb.connect({str(db)!r})\n"
-        "rows = conn.sql('select count(*) from marts.churn_features').fetchone()[0]\n"
+        "rows = conn.execute('select count(*) from marts.churn_features').fetchone()[0]\n"
         "conn.close()\n"
         f"code = main(['train', '--data-dir', {str(data)!r}])\n"
         "print(f'ROWS {rows} PEAK_MB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}')\n"
@@ -44,9 +43,9 @@ def bench(users: int, days: int, work: Path) -> str:
     )
     env = {**os.environ, "DUCKDB_PATH": str(db)}
     began = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-c", child], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True
-    )
+    proc = subprocess.run([sys.executable, "-c", child], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"python -m churn train failed:\n{proc.stderr[-3000:]}")
     seconds = time.perf_counter() - began
     lines = proc.stdout.strip().splitlines()
     _, rows, _, peak = lines[-1].split()
