@@ -11,6 +11,8 @@ from churn.train import TrainResult, model_path, score_latest, train_and_score
 from churn.truth import propensity_for, truth_file
 from settings import DATA_DIR
 
+TARGETS = ("duckdb", "postgres")  # the warehouses the churn step reads and writes
+
 
 def train_step(
     target: str,

@@ -117,12 +117,18 @@ def run(args: argparse.Namespace) -> int:
         return _run(args, out)
 
 
-def train_churn(target: str, data_dir: Path | None, vars: dict[str, Any], seed: int) -> None:
-    """Train the churn model on the marts and write schema ml; with too little history it says so, writes none."""
+def train_churn(target: str, data_dir: Path | None, vars: dict[str, Any], seed: int) -> bool:
+    """Train the churn model on the marts and write schema ml; with too little history it says so, writes none.
+    False when the target has no churn step (Spark: the ml tables stay empty)."""
+    from churn.step import TARGETS as CHURN_TARGETS
     from churn.step import train_step
 
+    if target not in CHURN_TARGETS:
+        print(f"    churn model: not available on {target} (python -m churn reads DuckDB and PostgreSQL); skipped")
+        return False
     window = int(vars.get("churn_window_days", declared_vars()["churn_window_days"]))
     train_step(target, data_dir=data_dir, window_days=window, seed=seed, log=lambda line: print(f"    {line}"))
+    return True
 
 
 def _run(args: argparse.Namespace, out: Path | None) -> int:
@@ -169,8 +175,8 @@ def _run(args: argparse.Namespace, out: Path | None) -> int:
     run_dbt(build, target=args.target, vars=vars, capture=args.quiet)  # quiet: dbt's log only on failure
     _done(t)
     t = _stage("Churn model (python -m churn train)")
-    train_churn(args.target, None if args.data else out, vars, args.seed)
-    run_dbt(["build", "--select", "source:ml+"], target=args.target, vars=vars, capture=True)
+    if train_churn(args.target, None if args.data else out, vars, args.seed):
+        run_dbt(["build", "--select", "source:ml+"], target=args.target, vars=vars, capture=True)
     _done(t)
     docs_path = None
     if not args.skip_docs:

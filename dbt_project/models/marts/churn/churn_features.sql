@@ -185,8 +185,8 @@ session_stats as (
         scored_users.as_of_date,
         scored_users.user_id,
         count(*) as sessions_28d,
-        avg(cast(sessions.events as double precision)) as avg_session_events_28d,
-        avg(cast(sessions.duration_seconds as double precision)) as avg_session_seconds_28d
+        avg(cast(sessions.events as {{ type_double() }})) as avg_session_events_28d,
+        avg(cast(sessions.duration_seconds as {{ type_double() }})) as avg_session_seconds_28d
     from scored_users
     inner join sessions
         on
@@ -291,8 +291,8 @@ final as (
         cast(scored_users.active_days_28d - scored_users.active_days_prior_28d as integer) as active_days_change,
         cast(scored_users.events_28d as {{ dbt.type_bigint() }}) as events_28d,
         cast(coalesce(session_stats.sessions_28d, 0) as {{ dbt.type_bigint() }}) as sessions_28d,
-        cast(coalesce(session_stats.avg_session_events_28d, 0) as double precision) as avg_session_events_28d,
-        cast(coalesce(session_stats.avg_session_seconds_28d, 0) as double precision) as avg_session_seconds_28d,
+        cast(coalesce(session_stats.avg_session_events_28d, 0) as {{ type_double() }}) as avg_session_events_28d,
+        cast(coalesce(session_stats.avg_session_seconds_28d, 0) as {{ type_double() }}) as avg_session_seconds_28d,
         cast(coalesce(feature_stats.features_adopted, 0) as integer) as features_adopted,
         cast(
             {{ dbt.datediff('funnel_stats.funnel_stage_date', 'scored_users.as_of_date', 'day') }} as integer

@@ -73,7 +73,7 @@ roc_auc_by_score as (
                         * (sum(case when is_churned then 1 else 0 end) + 1) / 2.0
                     )
                     / (
-                        cast(sum(case when is_churned then 1 else 0 end) as double precision)
+                        cast(sum(case when is_churned then 1 else 0 end) as {{ type_double() }})
                         * sum(case when is_churned then 0 else 1 end)
                     )
         end as roc_auc
@@ -130,7 +130,7 @@ model_summary as (
         count(*) as users,
         sum(case when is_churned then 1 else 0 end) as churned_users,
         sum(
-            case when is_churned then cast(churned_at_or_above as double precision) / users_at_or_above else 0 end
+            case when is_churned then cast(churned_at_or_above as {{ type_double() }}) / users_at_or_above else 0 end
         ) as precision_sum,
         sum(
             case when risk_position <= ceiling(users_scored * 0.1) and is_churned then 1 else 0 end
@@ -157,17 +157,19 @@ final as (
         cast(model_names.model_name as {{ dbt.type_string() }}) as model_name,
         cast(model_summary.users as {{ dbt.type_bigint() }}) as users,
         cast(model_summary.churned_users as {{ dbt.type_bigint() }}) as churned_users,
-        {{ round_float('cast(model_summary.churned_users as double precision) / model_summary.users', 9) }}
+        {{ round_float('cast(model_summary.churned_users as ' ~ type_double() ~ ') / model_summary.users', 9) }}
             as base_rate,
         {{ round_float('model_auc.roc_auc', 9) }} as roc_auc,
         {{ round_float(
             'case when model_summary.churned_users > 0 then model_summary.precision_sum / model_summary.churned_users end',
             9) }} as pr_auc,
         {{ round_float(
-            'cast(model_summary.churned_in_top_decile as double precision) / nullif(model_summary.users_in_top_decile, 0)',
+            'cast(model_summary.churned_in_top_decile as ' ~ type_double() ~ ')'
+            ~ ' / nullif(model_summary.users_in_top_decile, 0)',
             9) }} as top_decile_precision,
         {{ round_float(
-            'cast(model_summary.churned_in_top_decile as double precision) / nullif(model_summary.churned_users, 0)',
+            'cast(model_summary.churned_in_top_decile as ' ~ type_double() ~ ')'
+            ~ ' / nullif(model_summary.churned_users, 0)',
             9) }} as top_decile_recall,
         {{ round_float('calibration.calibration_error', 9) }} as calibration_error,
         {{ round_float('recency_auc.roc_auc', 9) }} as recency_roc_auc,

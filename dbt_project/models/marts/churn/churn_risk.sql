@@ -50,7 +50,7 @@ final as (
         cast(scores.reason_3 as {{ dbt.type_string() }}) as reason_3,
         cast(features.acquisition_channel as {{ dbt.type_string() }}) as acquisition_channel,
         cast(features.segment as {{ dbt.type_string() }}) as segment,
-        cast(scores.churn_probability as double precision) as churn_probability,
+        cast(scores.churn_probability as {{ type_double() }}) as churn_probability,
         cast(features.days_since_last_active as integer) as days_since_last_active,
         cast(features.active_days_28d as integer) as active_days_28d,
         scores.as_of_date

@@ -11,7 +11,7 @@ renamed as (
     select
         cast(model_name as {{ dbt.type_string() }}) as model_name,
         cast(feature_name as {{ dbt.type_string() }}) as feature_name,
-        cast(importance as double precision) as importance,
+        cast(importance as {{ type_double() }}) as importance,
         cast(importance_rank as integer) as importance_rank
     from source
 

@@ -14,7 +14,7 @@ renamed as (
         cast(reason_1 as {{ dbt.type_string() }}) as reason_1,
         cast(reason_2 as {{ dbt.type_string() }}) as reason_2,
         cast(reason_3 as {{ dbt.type_string() }}) as reason_3,
-        cast(churn_probability as double precision) as churn_probability,
+        cast(churn_probability as {{ type_double() }}) as churn_probability,
         cast(as_of_date as date) as as_of_date
     from source
 
