@@ -76,7 +76,8 @@ def test_features_only_use_data_before_the_as_of_date(built_duckdb, tmp_path):
             n = conn.execute(f"update raw.{table} set {moved} where {columns[0]} >= {t}").fetchone()[0]
             assert n > 0 or table == "payments", f"nothing moved in raw.{table}"
     moved_wh = type(built_duckdb)("duckdb", path, None, built_duckdb.vars, built_duckdb.data_dir)
-    moved_wh.dbt(["run", "--select", "+churn_features"], tmp_path)
+    # a full refresh: the incremental models would otherwise keep the rows built before the move
+    moved_wh.dbt(["run", "--select", "+churn_features", "--full-refresh"], tmp_path)
     after = _features(moved_wh)
     keep = [c for c in before.columns if c != "is_churned"]
     left = before.loc[before["as_of_date"] <= cut, keep].reset_index(drop=True)
