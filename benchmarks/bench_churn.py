@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.dbt import REPO_ROOT, load_vars, run_dbt  # noqa: E402
+from pipeline.dbt import REPO_ROOT, load_vars, run_dbt
 
 
 def bench(users: int, days: int, work: Path) -> str:

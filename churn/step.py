@@ -22,7 +22,7 @@ def train_step(
     duckdb_path: Path | None = None,
     pg_database: str | None = None,
     models_dir: Path = DATA_DIR,
-    log=print,  # noqa: ANN001
+    log=print,
 ) -> TrainResult:
     """Train on the warehouse's churn_features, write the ml tables, save the model (or remove a stale one)."""
     truth = truth_file(data_dir)
@@ -48,13 +48,13 @@ def score_step(
     duckdb_path: Path | None = None,
     pg_database: str | None = None,
     models_dir: Path = DATA_DIR,
-    log=print,  # noqa: ANN001
+    log=print,
 ) -> int:
     """Rescore the latest as-of dates with the saved model; returns the rows written."""
     path = model_path(models_dir, target)
     if not path.is_file():
         raise ChurnError(f"no trained churn model at {path}: run python -m churn train first")
-    name, model = pickle.loads(path.read_bytes())  # noqa: S301 - our own file, written by train_step
+    name, model = pickle.loads(path.read_bytes())
     with connect(target, duckdb_path, pg_database) as conn:
         scores = score_latest(model, name, read_features(conn))
         replace_table(conn, "churn_scores", scores)
