@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = [["bench_generate.py"], ["bench_load.py"], ["bench_import.py", "--build"], ["bench_dbt.py"]]
+BENCHMARKS = [
+    ["bench_generate.py"],
+    ["bench_load.py"],
+    ["bench_import.py", "--build"],
+    ["bench_dbt.py"],
+    ["bench_batches.py"],
+]
 
 if __name__ == "__main__":
     failed = []

@@ -34,6 +34,7 @@ from warehouse.importer.sink import DuckDBSink, PostgresSink, Sink
 from warehouse.importer.staging import Staging
 from warehouse.importer.summary import ImportSummary, dbt_var_warnings
 from warehouse.load import check_target, database_errors
+from warehouse.sql import sql_string
 
 BOOKKEEPING = "load_batches"
 
@@ -266,6 +267,14 @@ class _Importer:
         raw is batch 0 of its dataset, an --append that read files is the next one."""
         sequence = 0
         if self.sink.mode == "append":
+            # import ids name the second an import started: two appends within one second share theirs (and their
+            # rows' batch_id), so they share one ledger row too
+            if self.sink.query(f"select 1 from raw.{BOOKKEEPING} where batch_id = {self.sink.param()}", [import_id]):
+                self.sink.execute(
+                    f"update raw.{BOOKKEEPING} set row_count = row_count + {int(records)}"
+                    f" where batch_id = {sql_string(import_id)}"
+                )
+                return
             (last,) = self.sink.query(f"select max(sequence) from raw.{BOOKKEEPING}")[0]
             sequence = 0 if last is None else int(last) + 1
         row = {
