@@ -169,6 +169,16 @@ def built(request) -> BuiltWarehouse:
 
 
 @pytest.fixture(scope="session")
+def ask_manifest(built_duckdb, tmp_path_factory) -> Path:
+    """The semantic manifest of the small dataset (dbt parse with its vars), for `ask`."""
+    tmp = tmp_path_factory.mktemp("ask_parse")
+    built_duckdb.dbt(["parse"], tmp)
+    path = tmp / "target" / "semantic_manifest.json"
+    assert path.exists()
+    return path
+
+
+@pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole session (Playwright's sync API allows one running instance)."""
     from playwright.sync_api import sync_playwright

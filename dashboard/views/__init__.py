@@ -2,6 +2,7 @@
 
 from dashboard.views import (
     acquisition,
+    ask,
     churn,
     engagement,
     experiments,
@@ -12,4 +13,4 @@ from dashboard.views import (
     revenue,
 )
 
-PAGES = [overview, growth, retention, funnel, engagement, revenue, acquisition, experiments, churn]
+PAGES = [overview, growth, retention, funnel, engagement, revenue, acquisition, experiments, churn, ask]
