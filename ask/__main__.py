@@ -1,7 +1,8 @@
 """`python -m ask "weekly active users by channel since March"`: the interpretation in words, the equivalent
 `mf query`, then the rows. ``--json`` prints the interpretation and the rows as one JSON object.
 
-Exit codes: 0 answered; 2 refused or ambiguous (the reason on one line, or in the JSON), or a setup problem.
+Exit codes (settings.exit_codes): 0 answered; 2 refused or ambiguous (the reason printed, or in the JSON), or the
+user's settings (no semantic manifest, a bad date); 1 when the warehouse cannot be read.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import sys
 from ask.interpretation import Interpretation
 from ask.parser import Ambiguity
 from ask.service import Answer, Asker, AskError, manifest_path, today_from_env
+from dashboard.db import WarehouseUnavailable
+from settings.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, run_main
 
 
 def build_asker(target: str | None) -> Asker:
@@ -63,33 +66,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sql", action="store_true", help="also print the SQL MetricFlow compiled")
     args = parser.parse_args(argv)
     question = " ".join(args.question)
-    try:
-        today = dt.date.fromisoformat(args.today) if args.today else today_from_env()
-    except ValueError:
-        print(f"--today {args.today!r}: expected a date YYYY-MM-DD", file=sys.stderr)
-        return 2
-    try:
+
+    def body() -> int:
+        try:
+            today = dt.date.fromisoformat(args.today) if args.today else today_from_env()
+        except ValueError:
+            raise AskError(f"--today {args.today!r}: expected a date YYYY-MM-DD") from None
         asker = build_asker(args.target)
-        answer = asker.answer(question, today)
-    except AskError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
-    except Exception as exc:  # noqa: BLE001 - a warehouse that cannot be read: one line, no traceback
-        if type(exc).__name__ in ("WarehouseUnavailable", "FileNotFoundError", "OperationalError"):
-            print(f"warehouse unavailable: {str(exc).splitlines()[0]}", file=sys.stderr)
-            return 2
-        raise
-    labels = {m: asker.vocabulary.metric_label(m) for m in asker.vocabulary.metrics}
-    if args.json:
-        out = answer.to_json()
-        if args.sql and answer.sql:
-            out["sql"] = answer.sql
-        print(json.dumps(out, indent=2, default=str, ensure_ascii=False))
-    else:
-        print(render_text(answer, labels))
-        if args.sql and answer.sql:
-            print("\n" + answer.sql)
-    return 0 if answer.interpretation is not None else 2
+        try:
+            answer = asker.answer(question, today)
+        except WarehouseUnavailable as exc:
+            raise WarehouseDown(str(exc)) from None
+        labels = {m: asker.vocabulary.metric_label(m) for m in asker.vocabulary.metrics}
+        if args.json:
+            out = answer.to_json()
+            if args.sql and answer.sql:
+                out["sql"] = answer.sql
+            print(json.dumps(out, indent=2, default=str, ensure_ascii=False))
+        else:
+            print(render_text(answer, labels))
+            if args.sql and answer.sql:
+                print("\n" + answer.sql)
+        return EXIT_OK if answer.interpretation is not None else EXIT_USAGE
+
+    return run_main(body, prog="ask")
+
+
+class WarehouseDown(RuntimeError):
+    """The warehouse cannot be read (locked, missing server): a failure of the system, not of the question."""
+
+    exit_code = EXIT_FAILURE
 
 
 if __name__ == "__main__":

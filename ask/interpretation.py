@@ -116,7 +116,8 @@ class Interpretation:
             text += f", where {_dim(f.dimension)} is {' or '.join(f.values)}"
         if self.order:
             first = self.order[0]
-            name = labels.get(first.lstrip("-"), _dim(first.lstrip("-")))
+            name = labels.get(first.lstrip("-"), _dim(first.lstrip("-"))).lower()
+            name = "MRR" if name == "mrr" else name
             text += f"; {'highest' if first.startswith('-') else 'lowest'} {name} first"
         if self.limit is not None:
             text += f", {self.limit} row{'s' if self.limit != 1 else ''}"

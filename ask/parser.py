@@ -144,22 +144,26 @@ def parse(question: str, vocab: Vocabulary, today: dt.date) -> Parsed:  # noqa: 
     # 3. top / bottom N, "which X has the most", "sorted ... descending"
     limit: int | None = None
     descending: bool | None = None
+    order_at = 0  # where the ordering words end: the metric named after them is the one to order by
     superlative_dim: str | None = None
     for m in TOP.finditer(text.text):
         if text.free(*m.span()):
             limit = int(m["n"]) if m["n"].isdigit() else NUMBERS[m["n"]]
             descending = m["dir"] in DESCENDING
             text.take(*m.span())
+            order_at = m.end()
     for m in SUPERLATIVE.finditer(text.text):
         if text.free(*m.span()):
             superlative_dim = phrase(m["dim"])
             limit, descending = 1, m["dir"] in DESCENDING
             text.take(m.start(), m.start("dim"))
             text.take(m.end("dim"), m.end())
+            order_at = m.end()
     for m in ORDER.finditer(text.text):
         if text.free(m.start("dir"), m.end("dir")):
             descending = m["dir"].split()[0] in DESCENDING
             text.take(m.start("dir"), m.end("dir"))
+            order_at = m.start()
             for word in ("sorted", "ordered", "ranked"):
                 for span in text.find(word):
                     text.take(*span)
@@ -168,7 +172,8 @@ def parse(question: str, vocab: Vocabulary, today: dt.date) -> Parsed:  # noqa: 
     # names, longest phrase first
     values: dict[str, list[str]] = {}
     value_ends: dict[int, str] = {}  # where a value ends -> its dimension
-    _take_values(text, vocab, original, values, value_ends, multi_word=True)
+    value_starts: dict[int, str] = {}  # where a value starts -> its dimension
+    _take_values(text, vocab, original, values, value_ends, value_starts, multi_word=True)
     metrics: list[tuple[int, str]] = []
     dims: list[tuple[int, int, str]] = []
     ambiguous: list[tuple[str, list[str]]] = []
@@ -198,7 +203,7 @@ def parse(question: str, vocab: Vocabulary, today: dt.date) -> Parsed:  # noqa: 
         text.take(*m.span())
 
     # 6. single-word filter values ("on ios", "in the US"), after metric and dimension names ("active users")
-    _take_values(text, vocab, original, values, value_ends, multi_word=False)
+    _take_values(text, vocab, original, values, value_ends, value_starts, multi_word=False)
 
     # 7. what is left must be filler
     unknown = [w for w in re.findall(r"[\w%'-]+", text.left()) if w not in FILLER and not w.isdigit()]
@@ -233,6 +238,8 @@ def parse(question: str, vocab: Vocabulary, today: dt.date) -> Parsed:  # noqa: 
     # 8. dimensions: only those every metric can be split by
     # "the pro annual plan", "the paid search channel": the dimension's name after its value is not a group-by
     dims = [d for d in dims if value_ends.get(len(text.text[: d[0]].rstrip())) != d[2]]
+    # "where device is ios", "with channel = referral": the dimension's name before its value is not a group-by
+    dims = [d for d in dims if value_starts.get(_after_is(text.text, d[1])) != d[2]]
     dim_names = list(dict.fromkeys(n for _, _, n in sorted(dims)))
     if superlative_dim is not None:
         match = [d for d, dim in vocab.dimensions.items() if superlative_dim in dim.phrases]
@@ -270,7 +277,10 @@ def parse(question: str, vocab: Vocabulary, today: dt.date) -> Parsed:  # noqa: 
             "drop the grain or the top-N."
         )
     if descending is not None:
-        order = [("-" if descending else "") + metric_names[0]]
+        after = [n for pos, n in sorted(metrics) if pos >= order_at]
+        if len(metric_names) > 1 and not after:
+            return Refusal(f"Order by which metric: {_or([vocab.metric_label(m) for m in metric_names])}?")
+        order = [("-" if descending else "") + (after[0] if after else metric_names[0])]
         if limit is None and not group_by and not grain:
             notes.append("Ordering a single number changes nothing.")
 
@@ -303,8 +313,20 @@ def parse(question: str, vocab: Vocabulary, today: dt.date) -> Parsed:  # noqa: 
     )
 
 
+def _after_is(text: str, position: int) -> int:
+    """Where the next word starts after ``position``, skipping "is", "=", "equals", "of"."""
+    match = re.compile(r"\s*(?:(?:is|=|equals|equal\s+to|of)\s+)?").match(text, position)
+    return match.end() if match else position
+
+
 def _take_values(
-    text: _Text, vocab: Vocabulary, original: str, values: dict[str, list[str]], ends: dict[int, str], multi_word: bool
+    text: _Text,
+    vocab: Vocabulary,
+    original: str,
+    values: dict[str, list[str]],
+    ends: dict[int, str],
+    starts: dict[int, str],
+    multi_word: bool,
 ) -> None:
     upper_codes = re.findall(r"\b[A-Z]{2,3}\b", original)
     for value in sorted(vocab.values, key=lambda v: -len(v.phrase)):
@@ -315,6 +337,7 @@ def _take_values(
                 continue
             text.take(*span)
             ends[span[1]] = value.dimension
+            starts[span[0]] = value.dimension
             values.setdefault(value.dimension, [])
             if value.value not in values[value.dimension]:
                 values[value.dimension].append(value.value)

@@ -26,7 +26,9 @@ DEFAULT_MANIFEST = DBT_PROJECT_DIR / "target" / "semantic_manifest.json"
 
 
 class AskError(RuntimeError):
-    """Asking cannot start (no semantic manifest, no warehouse): one line for the user."""
+    """Asking cannot start (no semantic manifest, a bad setting): one line for the user."""
+
+    exit_code = 2  # the user's input or settings (settings.exit_codes)
 
 
 def manifest_path(environ: dict[str, str] | None = None) -> Path:

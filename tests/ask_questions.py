@@ -147,6 +147,13 @@ QUESTIONS: list[tuple[str, dict[str, Any] | Refuse | Ask]] = [
     ("mrr on the pro annual plan", E("mrr", where=[W("plan__plan_name", "Pro (annual)")])),
     ("revenue in the paid search channel", E("revenue", where=[W(CH, "paid_search")])),
     ("how much revenue did we make last month", E("revenue", start="2025-05-01", end="2025-05-31")),
+    ("revenue where device is ios", E("revenue", where=[W(DEV, "ios")])),
+    (
+        "sign ups with channel = referral in May",
+        E("sign_ups", start="2025-05-01", end="2025-05-31", where=[W(CH, "referral")]),
+    ),
+    ("revenue excluding ios", Refuse("excluding")),
+    ("average revenue per user", Refuse("average", "user")),
     # ordering and top-N
     ("top 5 channels by revenue", E("revenue", group_by=[CH], order=["-revenue"], limit=5)),
     (
@@ -161,6 +168,12 @@ QUESTIONS: list[tuple[str, dict[str, Any] | Refuse | Ask]] = [
     ),
     ("top five channels by new users", E("new_users", group_by=[CH], order=["-new_users"], limit=5)),
     ("sign ups by country sorted descending", E("sign_ups", group_by=[CTRY], order=["-sign_ups"])),
+    (
+        "sign ups and revenue by channel sorted by revenue descending",
+        E(["sign_ups", "revenue"], group_by=[CH], order=["-revenue"]),
+    ),
+    ("top 3 channels by revenue and sign ups", E(["revenue", "sign_ups"], group_by=[CH], order=["-revenue"], limit=3)),
+    ("sign ups and revenue top 3 channels", Refuse("Order by which metric")),
     # comparisons with the previous period
     (
         "revenue last month compared to the previous period",

@@ -247,7 +247,8 @@ def _cli(built_duckdb, manifest_file, *args: str) -> subprocess.CompletedProcess
     )
 
 
-def test_cli_json_text_and_refusal(built_duckdb, manifest_file):
+def test_cli_json_text_and_refusal(built_duckdb, manifest_file, monkeypatch, capsys):
+    # the real command, in a subprocess: JSON out
     proc = _cli(built_duckdb, manifest_file, "--json", "top 3 channels by sign ups last month")
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout)
@@ -255,10 +256,18 @@ def test_cli_json_text_and_refusal(built_duckdb, manifest_file):
     assert out["mf_query"].startswith("mf query --metrics sign_ups --group-by user__channel")
     assert len(out["rows"]) == 3 and set(out["rows"][0]) == {"user__channel", "sign_ups"}
 
-    proc = _cli(built_duckdb, manifest_file, "revnue by chanel")
-    assert proc.returncode == 2
-    assert "“revnue”" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+    # in-process (MetricFlow already imported): a refused question and a missing manifest exit 2, no traceback
+    from ask.__main__ import main
 
-    env_missing = _cli(built_duckdb, manifest_file.parent / "nope.json", "revenue")
-    assert env_missing.returncode == 2 and "no semantic manifest" in env_missing.stderr
-    assert len(env_missing.stderr.strip().splitlines()) == 1
+    monkeypatch.setenv("DUCKDB_PATH", str(built_duckdb.duckdb_path))
+    monkeypatch.setenv("DASHBOARD_WAREHOUSE", "duckdb")
+    monkeypatch.setenv("ASK_MANIFEST", str(manifest_file))
+    monkeypatch.delenv("ASK_LLM_URL", raising=False)
+    assert main(["--today", TODAY.isoformat(), "revnue", "by", "chanel"]) == 2
+    assert "“revnue”" in capsys.readouterr().out
+    assert main(["--today", "2025-13-01", "revenue"]) == 2
+    assert capsys.readouterr().err.strip() == "ask: --today '2025-13-01': expected a date YYYY-MM-DD"
+    monkeypatch.setenv("ASK_MANIFEST", str(manifest_file.parent / "nope.json"))
+    assert main(["revenue"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no semantic manifest" in err[0]

