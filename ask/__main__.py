@@ -12,26 +12,27 @@ import datetime as dt
 import json
 import sys
 
+from analytics.marts import WarehouseUnavailable
 from ask.interpretation import Interpretation
 from ask.parser import Ambiguity
 from ask.service import Answer, Asker, AskError, manifest_path, today_from_env
-from dashboard.db import WarehouseUnavailable
 from settings.exit_codes import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, run_main
 
 
 def build_asker(target: str | None) -> Asker:
+    from analytics.marts import Settings, Warehouse
     from ask.llm import model_from_env
-    from dashboard.db import Settings, Warehouse
 
     env = dict(__import__("os").environ)
     if target:
-        env["DASHBOARD_WAREHOUSE"] = target
+        env["DBT_TARGET"] = target
+        env.pop("DASHBOARD_WAREHOUSE", None)
     try:
         settings = Settings.from_env(env)
     except ValueError as exc:
         raise AskError(str(exc)) from None
     warehouse = Warehouse(settings)
-    return Asker.from_files(manifest_path(), settings.backend, warehouse.df, llm=model_from_env())
+    return Asker.from_files(manifest_path(), settings.adapter, warehouse.df, llm=model_from_env())
 
 
 def render_text(answer: Answer, labels: dict[str, str]) -> str:
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ask", description=__doc__.splitlines()[0])
     parser.add_argument("question", nargs="+", help="the question, in plain language")
     parser.add_argument("--json", action="store_true", help="print the interpretation and rows as JSON")
-    parser.add_argument("--target", choices=["duckdb", "postgres"], help="warehouse (default: DASHBOARD_WAREHOUSE)")
+    parser.add_argument("--target", choices=["duckdb", "postgres"], help="warehouse (default: DBT_TARGET)")
     parser.add_argument("--today", help="count relative dates from this day (YYYY-MM-DD; default ASK_TODAY or today)")
     parser.add_argument("--sql", action="store_true", help="also print the SQL MetricFlow compiled")
     args = parser.parse_args(argv)

@@ -86,7 +86,7 @@ def _iso(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
-def _recognisers(today: dt.date):  # noqa: ANN202 - list of (regex, function of match -> (start, end))
+def _recognisers(today: dt.date):
     def quarter(q: str, year: str | None) -> tuple[dt.date, dt.date]:
         q_start_month = 3 * (int(q) - 1) + 1
         if year:

@@ -35,11 +35,11 @@ class CompileOnlyClient:
             raise ValueError(f"no MetricFlow dialect for warehouse {backend!r}")
 
     @property
-    def sql_engine_type(self):  # noqa: ANN201 - metricflow's SqlEngine
+    def sql_engine_type(self):
         return self._engine
 
     @property
-    def sql_plan_renderer(self):  # noqa: ANN201 - metricflow's SqlPlanRenderer
+    def sql_plan_renderer(self):
         return self._renderer
 
     def query(self, stmt: str, sql_bind_parameter_set: Any = None) -> Any:

@@ -114,7 +114,7 @@ def normalise(question: str) -> str:
     return " ".join(text.split())
 
 
-def parse(question: str, vocab: Vocabulary, today: dt.date) -> Parsed:  # noqa: C901 - one pass, in order
+def parse(question: str, vocab: Vocabulary, today: dt.date) -> Parsed:
     original = " ".join(question.strip().split())
     if not original:
         return Refusal("Ask a question, e.g. “weekly active users by channel since March”.")

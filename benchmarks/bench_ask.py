@@ -1,7 +1,7 @@
 """How long `ask` takes: the first answer (import MetricFlow, build its engine, read the dimension values) and the
 answers after it (compile in-process + one warehouse query), against one `mf query` subprocess for comparison.
 
-Runs on the warehouse `make run` built (DUCKDB_PATH, or DASHBOARD_WAREHOUSE=postgres) and its semantic manifest.
+Runs on the warehouse `make run` built (DUCKDB_PATH, or DBT_TARGET=postgres) and its semantic manifest.
 Not a test: it prints figures. Target (issue 16): an answer under 2 s after the first.
 
     python benchmarks/bench_ask.py                 # in-process figures
@@ -40,14 +40,14 @@ def main() -> int:
     args = parser.parse_args()
 
     started = time.perf_counter()
+    from analytics.marts import Settings, Warehouse
     from ask.service import Asker, manifest_path, today_from_env
-    from dashboard.db import Settings, Warehouse
 
     imported = time.perf_counter()
     today = dt.date.fromisoformat(args.today) if args.today else today_from_env()
     settings = Settings.from_env()
     warehouse = Warehouse(Settings(**{**settings.__dict__, "cache_ttl_seconds": 0.0}))
-    asker = Asker.from_files(manifest_path(), settings.backend, warehouse.df)
+    asker = Asker.from_files(manifest_path(), settings.adapter, warehouse.df)
     engine_built = time.perf_counter()
     _ = asker.vocabulary
     vocabulary_read = time.perf_counter()

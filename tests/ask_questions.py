@@ -14,7 +14,7 @@ from typing import Any
 TODAY = dt.date(2025, 6, 5)
 
 
-def E(metrics: str | list[str], **kw: Any) -> dict[str, Any]:  # noqa: N802 - reads like a table
+def E(metrics: str | list[str], **kw: Any) -> dict[str, Any]:
     out = {
         "metrics": [metrics] if isinstance(metrics, str) else metrics,
         "group_by": [],
@@ -32,7 +32,7 @@ def E(metrics: str | list[str], **kw: Any) -> dict[str, Any]:  # noqa: N802 - re
     return out
 
 
-def W(dimension: str, *values: str) -> dict[str, Any]:  # noqa: N802
+def W(dimension: str, *values: str) -> dict[str, Any]:
     return {"dimension": dimension, "values": list(values)}
 
 

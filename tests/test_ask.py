@@ -237,7 +237,7 @@ def _cli(built_duckdb, manifest_file, *args: str) -> subprocess.CompletedProcess
     env = {
         **__import__("os").environ,
         "DUCKDB_PATH": str(built_duckdb.duckdb_path),
-        "DASHBOARD_WAREHOUSE": "duckdb",
+        "DBT_TARGET": "duckdb",
         "ASK_MANIFEST": str(manifest_file),
         "ASK_TODAY": TODAY.isoformat(),
     }
@@ -260,7 +260,8 @@ def test_cli_json_text_and_refusal(built_duckdb, manifest_file, monkeypatch, cap
     from ask.__main__ import main
 
     monkeypatch.setenv("DUCKDB_PATH", str(built_duckdb.duckdb_path))
-    monkeypatch.setenv("DASHBOARD_WAREHOUSE", "duckdb")
+    monkeypatch.setenv("DBT_TARGET", "duckdb")
+    monkeypatch.delenv("DASHBOARD_WAREHOUSE", raising=False)
     monkeypatch.setenv("ASK_MANIFEST", str(manifest_file))
     monkeypatch.delenv("ASK_LLM_URL", raising=False)
     assert main(["--today", TODAY.isoformat(), "revnue", "by", "chanel"]) == 2

@@ -27,11 +27,11 @@ EXAMPLES = (
 
 
 @st.cache_resource(show_spinner=False)
-def get_asker():  # noqa: ANN201 - ask.service.Asker
+def get_asker():
     from ask.service import Asker, manifest_path
 
     warehouse = ui.wh()
-    return Asker.from_files(manifest_path(), warehouse.settings.backend, warehouse.df)
+    return Asker.from_files(manifest_path(), warehouse.settings.adapter, warehouse.df)
 
 
 def _set_question(text: str) -> None:
@@ -95,7 +95,7 @@ def render() -> None:
     st.caption(f"Answered in {elapsed:.2f} s (SQL compiled by MetricFlow in this process, run on the warehouse).")
 
 
-def _chart(rows: pd.DataFrame, parsed, labels: dict[str, str]) -> None:  # noqa: ANN001 - an Interpretation
+def _chart(rows: pd.DataFrame, parsed, labels: dict[str, str]) -> None:
     metric = parsed.metrics[0]
     name = labels.get(metric, metric)
     group = parsed.group_by[0] if parsed.group_by else None
