@@ -84,6 +84,7 @@ def test_ask_page_answers_refuses_and_offers_choices(browser, ask_dashboard, bui
         ask(page, "revnue by chanel")
         alert = page.locator('[data-testid="stAlert"]').filter(has_text="did not understand")
         alert.wait_for(timeout=120_000)
+        wait_idle(page)  # the previous answer's chart leaves when the run ends
         assert "revnue" in alert.inner_text() and "revenue" in alert.inner_text()
         assert page.locator('[data-testid="stPlotlyChart"]').count() == 0
         page.screenshot(path=str(_shot("ask_refused")), full_page=True)
