@@ -70,17 +70,19 @@ def release(execute: Execute, cuts: list[date], batch: int) -> None:
     if last:
         late = f"{hashed} = '0' and event_id not in (select event_id from raw.events)"
     arrived_at = f"case when {hashed} = 'e' then {skewed} else {stamp} end"
+    batch_id = f"'replay-{batch}'"  # raw.*.batch_id is not null: a loader stamps every row with its batch
     execute(
-        f"insert into raw.events ({EVENT_COLUMNS}, loaded_at) "
-        f"select {EVENT_COLUMNS}, {arrived_at} from pending.events where ({on_time}) or ({late})"
+        f"insert into raw.events ({EVENT_COLUMNS}, loaded_at, batch_id) "
+        f"select {EVENT_COLUMNS}, {arrived_at}, {batch_id} from pending.events where ({on_time}) or ({late})"
     )
     if batch > 0:
         execute(
-            f"insert into raw.events ({EVENT_COLUMNS}, loaded_at) "
-            f"select {EVENT_COLUMNS}, {stamp} from pending.events "
+            f"insert into raw.events ({EVENT_COLUMNS}, loaded_at, batch_id) "
+            f"select {EVENT_COLUMNS}, {stamp}, {batch_id} from pending.events "
             f"where {hashed} = 'f' and event_id in (select event_id from raw.events where loaded_at < {skewed})"
         )
     execute(
-        f"insert into raw.sessions ({SESSION_COLUMNS}, loaded_at) "
-        f"select {SESSION_COLUMNS}, {stamp} from pending.sessions where {_window(cuts, batch, 'started_at')}"
+        f"insert into raw.sessions ({SESSION_COLUMNS}, loaded_at, batch_id) "
+        f"select {SESSION_COLUMNS}, {stamp}, {batch_id} from pending.sessions"
+        f" where {_window(cuts, batch, 'started_at')}"
     )
