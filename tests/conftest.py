@@ -178,6 +178,41 @@ def ask_manifest(built_duckdb, tmp_path_factory) -> Path:
     return path
 
 
+def _train_churn(built: BuiltWarehouse, tmp_path_factory) -> tuple:
+    """The warehouse after python -m churn train (28-day window, seed 7) and a rebuild of the marts that read ml."""
+    from churn.step import train_step
+
+    tmp = tmp_path_factory.mktemp(f"churn_{built.target}")
+    result = train_step(
+        built.target,
+        data_dir=built.data_dir,
+        window_days=28,
+        seed=7,
+        duckdb_path=built.duckdb_path,
+        pg_database=built.pg_database,
+        models_dir=tmp,
+        log=lambda _: None,
+    )
+    built.dbt(["build", "--select", "source:ml+"], tmp)
+    return built, result
+
+
+@pytest.fixture(scope="session")
+def churn_trained_duckdb(built_duckdb, tmp_path_factory) -> tuple:
+    return _train_churn(built_duckdb, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def churn_trained_postgres(built_postgres, tmp_path_factory) -> tuple:
+    return _train_churn(built_postgres, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def churn_trained(built, request) -> tuple:
+    """(built warehouse, training result) once per warehouse: the churn model trained on the small dataset."""
+    return request.getfixturevalue(f"churn_trained_{built.target}")
+
+
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole session (Playwright's sync API allows one running instance)."""

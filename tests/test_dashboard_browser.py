@@ -46,6 +46,7 @@ MIN_CHARTS = {
     "revenue": 7,
     "acquisition": 5,
     "experiments": 2,
+    "churn": 3,
 }
 
 
@@ -143,7 +144,8 @@ class Dashboard:
 
 
 @pytest.fixture(scope="module")
-def dashboard(built_duckdb, tmp_path_factory) -> Iterator[Dashboard]:
+def dashboard(churn_trained_duckdb, tmp_path_factory) -> Iterator[Dashboard]:
+    built_duckdb, _ = churn_trained_duckdb  # the small dataset with the churn model trained (the Churn risk page)
     tmp = tmp_path_factory.mktemp("dashboard")
     copy = tmp / "warehouse.duckdb"  # a copy: the tests lock and alter it
     shutil.copyfile(built_duckdb.duckdb_path, copy)
